@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Veil needs to build and test. Idempotent: it
+# only calls apt-get when something is missing, so repeated runs are cheap.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libsodium-dev            # CSPRNG, ChaCha20 stream, BLAKE2b
+  libgtest-dev libgmock-dev
+  libbenchmark-dev
+  clang libclang-rt-14-dev # libFuzzer targets
+  clang-format
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
