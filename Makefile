@@ -27,7 +27,7 @@ test-asan: deps
 	@cd build-asan && ctest --output-on-failure -j $(JOBS) -LE slow
 
 bench: build
-	@$(BUILD)/bench/veil-bench-fhe --benchmark_format=json --benchmark_out=$(BUILD)/bench-fhe.json --benchmark_out_format=json
+	@for b in $(BUILD)/bench/veil-bench-*; do $$b --benchmark_out=$(BUILD)/$$(basename $$b).json --benchmark_out_format=json; done
 
 fuzz: deps
 	@CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVEIL_FUZZ=ON -DVEIL_BUILD_TESTS=OFF -DVEIL_BUILD_BENCH=OFF >/dev/null
