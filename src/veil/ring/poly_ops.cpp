@@ -1,0 +1,159 @@
+#include "veil/ring/poly_ops.h"
+
+namespace veil::ring {
+
+using math::u64;
+
+void require_shape(const RnsPoly& p, const RnsBasis& basis, const char* what) {
+  if (p.n() != basis.n() || p.limbs() != basis.size()) {
+    throw std::invalid_argument(
+        std::string(what) + ": polynomial has " + std::to_string(p.limbs()) + " limbs of degree " +
+        std::to_string(p.n()) + ", expected " + std::to_string(basis.size()) + " of degree " +
+        std::to_string(basis.n()));
+  }
+}
+
+namespace {
+void prepare_out(const RnsPoly& a, RnsPoly& out) {
+  if (&out != &a && (out.n() != a.n() || out.limbs() != a.limbs())) {
+    out = RnsPoly(a.n(), a.limbs(), a.form());
+  }
+  out.set_form(a.form());
+}
+void require_same_form(const RnsPoly& a, const RnsPoly& b, const char* what) {
+  if (a.form() != b.form()) {
+    throw std::invalid_argument(std::string(what) + ": operands are in different forms");
+  }
+}
+void require_eval(const RnsPoly& a, const char* what) {
+  if (a.form() != Form::kEval) {
+    throw std::invalid_argument(std::string(what) + ": operand must be in evaluation form");
+  }
+}
+}  // namespace
+
+void add(const RnsPoly& a, const RnsPoly& b, RnsPoly& out, const RnsBasis& basis) {
+  require_shape(a, basis, "add");
+  require_shape(b, basis, "add");
+  require_same_form(a, b, "add");
+  prepare_out(a, out);
+  const std::size_t n = basis.n();
+  for (std::size_t i = 0; i < basis.size(); ++i) {
+    const u64 q = basis.modulus(i).value();
+    const u64 *x = a.limb(i), *y = b.limb(i);
+    u64* z = out.limb(i);
+    for (std::size_t j = 0; j < n; ++j) {
+      u64 s = x[j] + y[j];
+      z[j] = s >= q ? s - q : s;
+    }
+  }
+}
+
+void sub(const RnsPoly& a, const RnsPoly& b, RnsPoly& out, const RnsBasis& basis) {
+  require_shape(a, basis, "sub");
+  require_shape(b, basis, "sub");
+  require_same_form(a, b, "sub");
+  prepare_out(a, out);
+  const std::size_t n = basis.n();
+  for (std::size_t i = 0; i < basis.size(); ++i) {
+    const u64 q = basis.modulus(i).value();
+    const u64 *x = a.limb(i), *y = b.limb(i);
+    u64* z = out.limb(i);
+    for (std::size_t j = 0; j < n; ++j) {
+      u64 d = x[j] + q - y[j];
+      z[j] = d >= q ? d - q : d;
+    }
+  }
+}
+
+void negate(const RnsPoly& a, RnsPoly& out, const RnsBasis& basis) {
+  require_shape(a, basis, "negate");
+  prepare_out(a, out);
+  const std::size_t n = basis.n();
+  for (std::size_t i = 0; i < basis.size(); ++i) {
+    const u64 q = basis.modulus(i).value();
+    const u64* x = a.limb(i);
+    u64* z = out.limb(i);
+    for (std::size_t j = 0; j < n; ++j) z[j] = x[j] == 0 ? 0 : q - x[j];
+  }
+}
+
+void multiply(const RnsPoly& a, const RnsPoly& b, RnsPoly& out, const RnsBasis& basis) {
+  require_shape(a, basis, "multiply");
+  require_shape(b, basis, "multiply");
+  require_eval(a, "multiply");
+  require_eval(b, "multiply");
+  prepare_out(a, out);
+  const std::size_t n = basis.n();
+  for (std::size_t i = 0; i < basis.size(); ++i) {
+    const math::Modulus& m = basis.modulus(i);
+    const u64 *x = a.limb(i), *y = b.limb(i);
+    u64* z = out.limb(i);
+    for (std::size_t j = 0; j < n; ++j) z[j] = math::mul_mod(x[j], y[j], m);
+  }
+}
+
+void multiply_accumulate(const RnsPoly& a, const RnsPoly& b, RnsPoly& acc, const RnsBasis& basis) {
+  require_shape(a, basis, "multiply_accumulate");
+  require_shape(b, basis, "multiply_accumulate");
+  require_shape(acc, basis, "multiply_accumulate");
+  require_eval(a, "multiply_accumulate");
+  require_eval(b, "multiply_accumulate");
+  require_eval(acc, "multiply_accumulate");
+  const std::size_t n = basis.n();
+  for (std::size_t i = 0; i < basis.size(); ++i) {
+    const math::Modulus& m = basis.modulus(i);
+    const u64 *x = a.limb(i), *y = b.limb(i);
+    u64* z = acc.limb(i);
+    for (std::size_t j = 0; j < n; ++j) {
+      z[j] = m.reduce128(static_cast<math::u128>(x[j]) * y[j] + z[j]);
+    }
+  }
+}
+
+void multiply_scalar(const RnsPoly& a, std::span<const u64> c, RnsPoly& out,
+                     const RnsBasis& basis) {
+  require_shape(a, basis, "multiply_scalar");
+  if (c.size() != basis.size()) {
+    throw std::invalid_argument("multiply_scalar: " + std::to_string(c.size()) + " scalars for " +
+                                std::to_string(basis.size()) + " limbs");
+  }
+  prepare_out(a, out);
+  const std::size_t n = basis.n();
+  for (std::size_t i = 0; i < basis.size(); ++i) {
+    const math::Modulus& m = basis.modulus(i);
+    const math::MulOperand w(m.reduce(c[i]), m);
+    const u64* x = a.limb(i);
+    u64* z = out.limb(i);
+    for (std::size_t j = 0; j < n; ++j) z[j] = math::mul_shoup(x[j], w, m);
+  }
+}
+
+void to_eval(RnsPoly& a, const RnsBasis& basis) {
+  require_shape(a, basis, "to_eval");
+  if (a.form() == Form::kEval) throw std::invalid_argument("to_eval: already in evaluation form");
+  for (std::size_t i = 0; i < basis.size(); ++i) basis.ntt(i).forward(a.limb(i));
+  a.set_form(Form::kEval);
+}
+
+void to_coeff(RnsPoly& a, const RnsBasis& basis) {
+  require_shape(a, basis, "to_coeff");
+  if (a.form() == Form::kCoeff)
+    throw std::invalid_argument("to_coeff: already in coefficient form");
+  for (std::size_t i = 0; i < basis.size(); ++i) basis.ntt(i).inverse(a.limb(i));
+  a.set_form(Form::kCoeff);
+}
+
+bool residues_in_range(const RnsPoly& a, const RnsBasis& basis) {
+  if (a.limbs() != basis.size() || a.n() != basis.n()) return false;
+  for (std::size_t i = 0; i < basis.size(); ++i) {
+    const u64 q = basis.modulus(i).value();
+    const u64* x = a.limb(i);
+    for (std::size_t j = 0; j < basis.n(); ++j) {
+      if (x[j] >= q) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace veil::ring
