@@ -1,0 +1,161 @@
+#include "veil/rlwe/encryptor.h"
+
+#include "veil/ring/poly_ops.h"
+#include "veil/ring/sampler.h"
+#include "veil/rlwe/errors.h"
+
+namespace veil::rlwe {
+
+using math::u64;
+using ring::Form;
+using ring::RnsPoly;
+
+namespace {
+// Domain of the stream that expands a seeded ciphertext's c_1.
+constexpr std::uint64_t kSeededA = 0x53454544;  // "SEED"
+
+// The first `limbs` limbs of a polynomial with more limbs (a prefix basis).
+RnsPoly prefix_of(const RnsPoly& p, std::size_t limbs) {
+  RnsPoly out(p.n(), limbs, p.form());
+  std::copy(p.data(), p.data() + out.word_count(), out.data());
+  return out;
+}
+
+// e * noise_factor in evaluation form over basis.
+RnsPoly noise(const Context& ctx, ring::Xof& xof, const ring::RnsBasis& basis) {
+  RnsPoly e;
+  ring::sample_gaussian(xof, basis, e);
+  ring::to_eval(e, basis);
+  if (ctx.noise_factor() != 1) {
+    std::vector<u64> f(basis.size(), ctx.noise_factor());
+    ring::multiply_scalar(e, f, e, basis);
+  }
+  return e;
+}
+
+void check_secret_key(const Context& ctx, const SecretKey& sk) {
+  require_param_id(sk.param_id, ctx.id(), "secret key");
+  ring::require_shape(sk.s, ctx.key_basis(), "secret key");
+}
+}  // namespace
+
+Encryptor::Encryptor(ContextPtr ctx, const PublicKey& pk) : ctx_(std::move(ctx)), pk_(pk) {
+  require_param_id(pk.param_id, ctx_->id(), "public key");
+  ring::require_shape(pk.b, ctx_->basis_q(ctx_->max_level()), "public key");
+  ring::require_shape(pk.a, ctx_->basis_q(ctx_->max_level()), "public key");
+}
+
+Encryptor::Encryptor(ContextPtr ctx, const SecretKey& sk) : ctx_(std::move(ctx)), sk_(sk) {
+  check_secret_key(*ctx_, sk);
+}
+
+void Encryptor::check(const Plaintext& pt) const {
+  require_param_id(pt.param_id, ctx_->id(), "encrypt");
+  ctx_->require_level(pt.level, "encrypt");
+  ring::require_shape(pt.poly, ctx_->basis_q(pt.level), "encrypt plaintext");
+  if (pt.poly.form() != Form::kEval)
+    throw MismatchError("encrypt: plaintext must be in evaluation form");
+}
+
+Ciphertext Encryptor::encrypt(const Plaintext& pt) const {
+  check(pt);
+  const auto& basis = ctx_->basis_q(pt.level);
+  Ciphertext ct;
+  ct.param_id = ctx_->id();
+  ct.level = pt.level;
+  ct.scale = pt.scale;
+  ct.polys.resize(2);
+  auto xof = ring::Xof::fresh();
+  if (pk_) {
+    // c = (b u + e0 + m, a u + e1) with u ternary.
+    RnsPoly u;
+    ring::sample_ternary(xof, basis, u);
+    ring::to_eval(u, basis);
+    RnsPoly b = prefix_of(pk_->b, basis.size()), a = prefix_of(pk_->a, basis.size());
+    ring::multiply(b, u, ct.polys[0], basis);
+    ring::multiply(a, u, ct.polys[1], basis);
+    u.secure_zero();
+    ring::add(ct.polys[0], noise(*ctx_, xof, basis), ct.polys[0], basis);
+    ring::add(ct.polys[1], noise(*ctx_, xof, basis), ct.polys[1], basis);
+    ring::add(ct.polys[0], pt.poly, ct.polys[0], basis);
+    return ct;
+  }
+  // Secret key: c = (-a s + e + m, a) with a uniform.
+  RnsPoly s = prefix_of(sk_->s, basis.size());
+  ring::sample_uniform(xof, basis, Form::kEval, ct.polys[1]);
+  ring::multiply(ct.polys[1], s, ct.polys[0], basis);
+  s.secure_zero();
+  ring::sub(noise(*ctx_, xof, basis), ct.polys[0], ct.polys[0], basis);
+  ring::add(ct.polys[0], pt.poly, ct.polys[0], basis);
+  return ct;
+}
+
+SeededCiphertext Encryptor::encrypt_seeded(const Plaintext& pt) const {
+  if (!sk_) throw std::logic_error("encrypt_seeded: needs an Encryptor built with the secret key");
+  check(pt);
+  const auto& basis = ctx_->basis_q(pt.level);
+  SeededCiphertext sct;
+  sct.param_id = ctx_->id();
+  sct.level = pt.level;
+  sct.scale = pt.scale;
+  sct.seed = ring::random_seed();
+  RnsPoly a;
+  {
+    ring::Xof axof(sct.seed, kSeededA);
+    ring::sample_uniform(axof, basis, Form::kEval, a);
+  }
+  RnsPoly s = prefix_of(sk_->s, basis.size());
+  ring::multiply(a, s, sct.c0, basis);
+  s.secure_zero();
+  auto xof = ring::Xof::fresh();
+  ring::sub(noise(*ctx_, xof, basis), sct.c0, sct.c0, basis);
+  ring::add(sct.c0, pt.poly, sct.c0, basis);
+  return sct;
+}
+
+Ciphertext expand_seeded(const Context& ctx, const SeededCiphertext& sct) {
+  require_param_id(sct.param_id, ctx.id(), "expand_seeded");
+  ctx.require_level(sct.level, "expand_seeded");
+  const auto& basis = ctx.basis_q(sct.level);
+  ring::require_shape(sct.c0, basis, "seeded ciphertext");
+  Ciphertext ct;
+  ct.param_id = sct.param_id;
+  ct.level = sct.level;
+  ct.scale = sct.scale;
+  ct.polys.resize(2);
+  ct.polys[0] = sct.c0;
+  ring::Xof axof(sct.seed, kSeededA);
+  ring::sample_uniform(axof, basis, Form::kEval, ct.polys[1]);
+  return ct;
+}
+
+Decryptor::Decryptor(ContextPtr ctx, const SecretKey& sk) : ctx_(std::move(ctx)), sk_(sk) {
+  check_secret_key(*ctx_, sk);
+}
+
+Plaintext Decryptor::decrypt(const Ciphertext& ct) const {
+  require_param_id(ct.param_id, ctx_->id(), "decrypt");
+  ctx_->require_level(ct.level, "decrypt");
+  if (ct.size() < 1) throw MismatchError("decrypt: empty ciphertext");
+  const auto& basis = ctx_->basis_q(ct.level);
+  for (const auto& p : ct.polys) {
+    ring::require_shape(p, basis, "decrypt");
+    if (p.form() != Form::kEval)
+      throw MismatchError("decrypt: ciphertext must be in evaluation form");
+  }
+  // Horner: m = (...(c_k s + c_{k-1}) s + ...) s + c_0.
+  RnsPoly s = prefix_of(sk_.s, basis.size());
+  Plaintext pt;
+  pt.param_id = ct.param_id;
+  pt.level = ct.level;
+  pt.scale = ct.scale;
+  pt.poly = ct.polys.back();
+  for (std::size_t i = ct.size() - 1; i-- > 0;) {
+    ring::multiply(pt.poly, s, pt.poly, basis);
+    ring::add(pt.poly, ct.polys[i], pt.poly, basis);
+  }
+  s.secure_zero();
+  return pt;
+}
+
+}  // namespace veil::rlwe
