@@ -47,8 +47,8 @@ void Evaluator::check_pair(const Ciphertext& a, const Ciphertext& b, const char*
   check(a, what);
   check(b, what);
   if (a.level != b.level) {
-    throw MismatchError(std::string(what) + ": levels differ (" + std::to_string(a.level) +
-                        " vs " + std::to_string(b.level) + "); bring them to the same level");
+    throw MismatchError(std::string(what) + ": levels differ (" + std::to_string(a.level) + " vs " +
+                        std::to_string(b.level) + "); bring them to the same level");
   }
 }
 
@@ -64,7 +64,8 @@ void Evaluator::check_plain(const Ciphertext& a, const Plaintext& p, const char*
   if (p.poly.form() != Form::kEval) {
     throw MismatchError(std::string(what) + ": plaintext must be in evaluation form");
   }
-  if (scales && !scales_match(a.scale, p.scale)) throw MismatchError(scale_msg(what, a.scale, p.scale));
+  if (scales && !scales_match(a.scale, p.scale))
+    throw MismatchError(scale_msg(what, a.scale, p.scale));
 }
 
 void Evaluator::add(const Ciphertext& a, const Ciphertext& b, Ciphertext& out) const {
@@ -74,7 +75,8 @@ void Evaluator::add(const Ciphertext& a, const Ciphertext& b, Ciphertext& out) c
   const Ciphertext& big = a.size() >= b.size() ? a : b;
   const Ciphertext& small = a.size() >= b.size() ? b : a;
   Ciphertext r = big;
-  for (std::size_t i = 0; i < small.size(); ++i) ring::add(r.polys[i], small.polys[i], r.polys[i], basis);
+  for (std::size_t i = 0; i < small.size(); ++i)
+    ring::add(r.polys[i], small.polys[i], r.polys[i], basis);
   out = std::move(r);
 }
 
