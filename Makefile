@@ -29,9 +29,10 @@ test-asan: deps
 bench: build
 	@for b in $(BUILD)/bench/veil-bench-*; do $$b --benchmark_out=$(BUILD)/$$(basename $$b).json --benchmark_out_format=json; done
 
+# libFuzzer binaries (clang) in build-fuzz/fuzz/; see fuzz/README.md.
 fuzz: deps
-	@CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVEIL_FUZZ=ON -DVEIL_BUILD_TESTS=OFF -DVEIL_BUILD_BENCH=OFF >/dev/null
-	@cmake --build build-fuzz -j $(JOBS)
+	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVEIL_FUZZ=ON -DVEIL_BUILD_TESTS=OFF -DVEIL_BUILD_BENCH=OFF >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target veil-fuzzers
 
 format:
 	@git ls-files '*.h' '*.cpp' | xargs clang-format -i

@@ -1,0 +1,81 @@
+// The envelope wrapped around every stored or sent object.
+//
+// Layout (all integers little-endian; see README.md in this directory):
+//   offset  size  field
+//        0     4  magic "VEIL"
+//        4     2  format version (kEnvelopeVersion)
+//        6     2  object type (ObjectType)
+//        8     2  flags (reserved, must be 0)
+//       10     2  reserved (must be 0)
+//       12     8  parameter id (0 = none)
+//       20     8  payload size in bytes
+//       28    32  BLAKE2b-256 of bytes [0, 28) followed by the payload
+//       60     -  payload
+// The checksum detects corruption; it is not a MAC and authenticates nothing.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace veil::io {
+
+// Values are part of the format: never renumber, only append.
+enum class ObjectType : std::uint16_t {
+  Parameters = 1,
+  SecretKey = 2,
+  PublicKey = 3,
+  RelinKeys = 4,
+  GaloisKeys = 5,
+  Plaintext = 6,
+  Ciphertext = 7,
+  SeededCiphertext = 8,
+};
+
+// "Ciphertext", ...; "unknown" for a value outside the enumeration.
+std::string to_string(ObjectType type);
+// "Ciphertext(7)", "unknown(42)": the form used in error messages.
+std::string describe(ObjectType type);
+bool is_known(ObjectType type);
+
+inline constexpr std::uint8_t kEnvelopeMagic[4] = {'V', 'E', 'I', 'L'};
+inline constexpr std::uint16_t kEnvelopeVersion = 1;
+inline constexpr std::size_t kEnvelopeFieldsSize = 28;    // magic .. payload size
+inline constexpr std::size_t kEnvelopeChecksumSize = 32;  // BLAKE2b-256
+inline constexpr std::size_t kEnvelopeHeaderSize = kEnvelopeFieldsSize + kEnvelopeChecksumSize;
+
+// Byte offsets of the header fields, for tests and tools.
+inline constexpr std::size_t kEnvelopeVersionOffset = 4;
+inline constexpr std::size_t kEnvelopeTypeOffset = 6;
+inline constexpr std::size_t kEnvelopeFlagsOffset = 8;
+inline constexpr std::size_t kEnvelopeReservedOffset = 10;
+inline constexpr std::size_t kEnvelopeParamIdOffset = 12;
+inline constexpr std::size_t kEnvelopePayloadSizeOffset = 20;
+inline constexpr std::size_t kEnvelopeChecksumOffset = 28;
+
+struct Envelope {
+  ObjectType type;
+  std::uint64_t param_id;
+  // A view into the bytes given to open_envelope(); valid as long as they are.
+  std::span<const std::uint8_t> payload;
+};
+
+// Header, checksum and payload as one buffer. Throws std::invalid_argument
+// for a type outside ObjectType.
+std::vector<std::uint8_t> seal_envelope(ObjectType type, std::uint64_t param_id,
+                                        std::span<const std::uint8_t> payload);
+
+// Validates `bytes` as exactly one envelope and returns a view of its payload.
+// Checks, in order: minimum size, magic, version, type == expected, flags and
+// reserved == 0, parameter id == expected_param_id (when given), payload size
+// <= max_payload, payload size == bytes after the header (no truncation, no
+// trailing bytes), checksum. Any failure is a FormatError naming the expected
+// and the found value. Throws std::invalid_argument if `expected` is not a
+// known ObjectType.
+Envelope open_envelope(std::span<const std::uint8_t> bytes, ObjectType expected,
+                       std::optional<std::uint64_t> expected_param_id, std::uint64_t max_payload);
+
+}  // namespace veil::io
