@@ -86,7 +86,7 @@ TEST(Envelope, TypeNames) {
 TEST(Envelope, RoundTripsEveryTypeAndSize) {
   for (ObjectType t : kAllTypes) {
     for (std::uint64_t id : {std::uint64_t{0}, kParamId, ~std::uint64_t{0}}) {
-      for (std::size_t n : {0, 1, 59, 60, 61, 1000, 1 << 16}) {
+      for (std::size_t n : {0, 1, 63, 64, 65, 1000, 1 << 16}) {
         auto payload = random_bytes(n);
         auto sealed = seal_envelope(t, id, payload);
         ASSERT_EQ(sealed.size(), kEnvelopeHeaderSize + n);
@@ -111,6 +111,7 @@ TEST(Envelope, LayoutMatchesTheDocumentation) {
   EXPECT_EQ(r.get_u16("type"), 7);
   EXPECT_EQ(r.get_u16("flags"), 0);
   EXPECT_EQ(r.get_u16("reserved"), 0);
+  EXPECT_EQ(r.get_u32("padding"), 0u);
   EXPECT_EQ(r.get_u64("param id"), kParamId);
   EXPECT_EQ(r.get_u64("payload size"), payload.size());
   EXPECT_EQ(r.position(), kEnvelopeChecksumOffset);
@@ -119,8 +120,8 @@ TEST(Envelope, LayoutMatchesTheDocumentation) {
   EXPECT_EQ(std::vector<std::uint8_t>(rest.begin(), rest.end()), payload);
   r.expect_end();
 
-  // The checksum is plain BLAKE2b-256 of the 28 field bytes then the payload.
-  std::vector<std::uint8_t> hashed(b.begin(), b.begin() + 28);
+  // The checksum is plain BLAKE2b-256 of the 32 field bytes then the payload.
+  std::vector<std::uint8_t> hashed(b.begin(), b.begin() + 32);
   hashed.insert(hashed.end(), payload.begin(), payload.end());
   std::uint8_t expected[32];
   crypto_generichash(expected, 32, hashed.data(), hashed.size(), nullptr, 0);
@@ -201,7 +202,7 @@ TEST(Envelope, ChecksOrderFollowsTheHeader) {
   b[0] = 'X';
   EXPECT_TRUE(contains(open_error(b), "magic")) << open_error(b);
   b.resize(kEnvelopeHeaderSize - 1);
-  EXPECT_EQ(open_error(b), "envelope: truncated: expected at least 60 bytes (the header), got 59");
+  EXPECT_EQ(open_error(b), "envelope: truncated: expected at least 64 bytes (the header), got 63");
 }
 
 TEST(Envelope, EverySingleByteChangeIsDetected) {
@@ -277,7 +278,7 @@ TEST(Envelope, ProgrammingErrorsAreNotFormatErrors) {
 }
 
 TEST(Envelope, EmptyAndForeignInputs) {
-  EXPECT_EQ(open_error({}), "envelope: truncated: expected at least 60 bytes (the header), got 0");
+  EXPECT_EQ(open_error({}), "envelope: truncated: expected at least 64 bytes (the header), got 0");
   std::vector<std::uint8_t> zeros(200, 0);
   EXPECT_EQ(open_error(zeros),
             "envelope: expected magic \"VEIL\" (5645494c), got 00000000 (not a Veil object)");

@@ -97,6 +97,7 @@ std::vector<std::uint8_t> seal_envelope(ObjectType type, std::uint64_t param_id,
   w.put_u16(static_cast<std::uint16_t>(type));
   w.put_u16(0);  // flags
   w.put_u16(0);  // reserved
+  w.put_u32(0);  // reserved: pads the header to 64 bytes so payloads are 8-byte aligned
   w.put_u64(param_id);
   w.put_u64(payload.size());
   std::uint8_t sum[kEnvelopeChecksumSize];
@@ -135,6 +136,8 @@ Envelope open_envelope(std::span<const std::uint8_t> bytes, ObjectType expected,
   if (flags != 0) fail("expected flags 0x0000, got " + hex16(flags));
   std::uint16_t reserved = r.get_u16("reserved");
   if (reserved != 0) fail("expected reserved field 0x0000, got " + hex16(reserved));
+  std::uint32_t padding = r.get_u32("padding");
+  if (padding != 0) fail("expected padding 0, got " + std::to_string(padding));
   std::uint64_t param_id = r.get_u64("parameter id");
   if (expected_param_id && param_id != *expected_param_id) {
     fail("expected parameter id " + hex64(*expected_param_id) + ", got " + hex64(param_id));

@@ -43,7 +43,7 @@ bool is_known(ObjectType type);
 
 inline constexpr std::uint8_t kEnvelopeMagic[4] = {'V', 'E', 'I', 'L'};
 inline constexpr std::uint16_t kEnvelopeVersion = 1;
-inline constexpr std::size_t kEnvelopeFieldsSize = 28;    // magic .. payload size
+inline constexpr std::size_t kEnvelopeFieldsSize = 32;    // magic .. payload size
 inline constexpr std::size_t kEnvelopeChecksumSize = 32;  // BLAKE2b-256
 inline constexpr std::size_t kEnvelopeHeaderSize = kEnvelopeFieldsSize + kEnvelopeChecksumSize;
 
@@ -52,9 +52,10 @@ inline constexpr std::size_t kEnvelopeVersionOffset = 4;
 inline constexpr std::size_t kEnvelopeTypeOffset = 6;
 inline constexpr std::size_t kEnvelopeFlagsOffset = 8;
 inline constexpr std::size_t kEnvelopeReservedOffset = 10;
-inline constexpr std::size_t kEnvelopeParamIdOffset = 12;
-inline constexpr std::size_t kEnvelopePayloadSizeOffset = 20;
-inline constexpr std::size_t kEnvelopeChecksumOffset = 28;
+inline constexpr std::size_t kEnvelopePaddingOffset = 12;
+inline constexpr std::size_t kEnvelopeParamIdOffset = 16;
+inline constexpr std::size_t kEnvelopePayloadSizeOffset = 24;
+inline constexpr std::size_t kEnvelopeChecksumOffset = 32;
 
 struct Envelope {
   ObjectType type;
