@@ -35,6 +35,11 @@ void key_switch(const Context& ctx, const RnsPoly& c, std::size_t level, const K
     const RnsPoly& ka = key.a[i];
     std::copy(c.limb(i), c.limb(i) + n, digit.data());
     qp.ntt(i).inverse(digit.data());  // coefficients of digit i, in [0, q_i)
+    // The digit is lifted centred, in (-q_i/2, q_i/2]: lifted from [0, q_i) it
+    // would have mean q_i/2, and that constant times the key noise becomes
+    // e * (1 + X + ... + X^(N-1)), which is up to ~N times larger in the CKKS
+    // slots whose roots lie near 1 (about 3 bits of rotation precision lost).
+    const u64 q_i = qp.modulus(i).value(), half_q_i = q_i >> 1;
     for (std::size_t j = 0; j <= k; ++j) {
       const std::size_t key_limb = (j == k) ? key_p_limb : j;
       const math::Modulus& m = qp.modulus(j);
@@ -42,7 +47,11 @@ void key_switch(const Context& ctx, const RnsPoly& c, std::size_t level, const K
       if (j == i) {
         src = c.limb(i);  // already the digit in evaluation form mod q_i
       } else {
-        for (std::size_t x = 0; x < n; ++x) lifted[x] = m.reduce(digit[x]);
+        const u64 q_i_mod = m.reduce(q_i);
+        for (std::size_t x = 0; x < n; ++x) {
+          const u64 r = m.reduce(digit[x]);
+          lifted[x] = digit[x] > half_q_i ? math::sub_mod(r, q_i_mod, m) : r;
+        }
         qp.ntt(j).forward_lazy(lifted.data());
         src = lifted.data();
       }
