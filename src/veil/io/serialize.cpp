@@ -37,7 +37,9 @@ void put_packed(ByteWriter& w, const u64* v, std::size_t n, int bits) {
   if (filled > 0) w.put_u8(static_cast<std::uint8_t>(acc));
 }
 
-std::size_t packed_bytes(std::size_t n, int bits) { return (n * static_cast<std::size_t>(bits) + 7) / 8; }
+std::size_t packed_bytes(std::size_t n, int bits) {
+  return (n * static_cast<std::size_t>(bits) + 7) / 8;
+}
 
 void get_packed(ByteReader& r, u64* out, std::size_t n, const math::Modulus& q, const char* field) {
   const int bits = q.bits();
@@ -89,8 +91,8 @@ RnsPoly get_poly(ByteReader& r, const RnsBasis& b, const char* field) {
 std::size_t get_level(ByteReader& r, const rlwe::Context& ctx) {
   u64 level = r.get_u64("level");
   if (level > ctx.max_level()) {
-    throw FormatError("level: got " + std::to_string(level) + ", the parameter set's top level is " +
-                      std::to_string(ctx.max_level()));
+    throw FormatError("level: got " + std::to_string(level) +
+                      ", the parameter set's top level is " + std::to_string(ctx.max_level()));
   }
   return static_cast<std::size_t>(level);
 }
@@ -98,7 +100,8 @@ std::size_t get_level(ByteReader& r, const rlwe::Context& ctx) {
 double get_scale(ByteReader& r, const rlwe::Context& ctx) {
   double s = r.get_f64("scale");
   if (!std::isfinite(s) || s <= 0) throw FormatError("scale: must be finite and positive");
-  if (ctx.scheme() == rlwe::Scheme::kBgv && s != 1.0) throw FormatError("scale: BGV objects have scale 1");
+  if (ctx.scheme() == rlwe::Scheme::kBgv && s != 1.0)
+    throw FormatError("scale: BGV objects have scale 1");
   return s;
 }
 
@@ -153,7 +156,7 @@ Bytes save_parameters(const rlwe::Parameters& p) {
   ByteWriter w;
   w.put_u8(static_cast<std::uint8_t>(p.scheme()));
   w.put_u64(p.n());
-  w.put_u32(static_cast<std::uint32_t>(p.q().size()));
+  w.put_u64(p.q().size());
   for (u64 q : p.q()) w.put_u64(q);
   w.put_u64(p.p());
   w.put_u64(p.t());
@@ -161,7 +164,7 @@ Bytes save_parameters(const rlwe::Parameters& p) {
 }
 
 std::shared_ptr<const rlwe::Parameters> load_parameters(ByteView bytes,
-                                                         const std::string& opt_out) {
+                                                        const std::string& opt_out) {
   auto env = open_envelope(bytes, ObjectType::Parameters, std::nullopt, 1 << 16);
   ByteReader r(env.payload);
   rlwe::ParameterLiteral lit;
@@ -241,7 +244,7 @@ rlwe::RelinKey load_relin_key(const rlwe::Context& ctx, ByteView bytes) {
 Bytes save(const rlwe::Context& ctx, const rlwe::GaloisKeys& gk) {
   rlwe::require_param_id(gk.param_id, ctx.id(), "save Galois keys");
   ByteWriter w;
-  w.put_u32(static_cast<std::uint32_t>(gk.keys.size()));
+  w.put_u64(gk.keys.size());
   for (const auto& [elt, key] : gk.keys) {  // std::map: ascending elements
     w.put_u64(elt);
     put_ksk(w, ctx, key);
@@ -308,7 +311,7 @@ Bytes save(const rlwe::Context& ctx, const rlwe::Ciphertext& ct) {
   ByteWriter w;
   w.put_u64(ct.level);
   w.put_f64(ct.scale);
-  w.put_u32(static_cast<std::uint32_t>(ct.size()));
+  w.put_u64(ct.size());
   for (const auto& p : ct.polys) put_poly(w, p, ctx.basis_q(ct.level));
   return finish(ObjectType::Ciphertext, ctx.id(), w);
 }
@@ -322,7 +325,8 @@ rlwe::Ciphertext load_ciphertext(const rlwe::Context& ctx, ByteView bytes) {
   ct.scale = get_scale(o.reader, ctx);
   const u64 size = o.reader.get_count("ciphertext size", kMaxCiphertextSize, 1);
   if (size < 1) throw FormatError("ciphertext size: must be at least 1");
-  for (u64 i = 0; i < size; ++i) ct.polys.push_back(get_poly(o.reader, ctx.basis_q(ct.level), "ciphertext"));
+  for (u64 i = 0; i < size; ++i)
+    ct.polys.push_back(get_poly(o.reader, ctx.basis_q(ct.level), "ciphertext"));
   o.reader.expect_end();
   return ct;
 }
