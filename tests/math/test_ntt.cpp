@@ -107,9 +107,8 @@ TEST_P(NttTest, EvaluatesAtOddPowersInBitReversedOrder) {
 INSTANTIATE_TEST_SUITE_P(
     AllSizes, NttTest,
     ::testing::Combine(::testing::Values(NttCase{2, 20}, NttCase{8, 30}, NttCase{64, 40},
-                                         NttCase{1024, 50}, NttCase{2048, 60},
-                                         NttCase{4096, 61}, NttCase{8192, 55},
-                                         NttCase{16384, 50}, NttCase{32768, 59}),
+                                         NttCase{1024, 50}, NttCase{2048, 60}, NttCase{4096, 61},
+                                         NttCase{8192, 55}, NttCase{16384, 50}, NttCase{32768, 59}),
                        ::testing::Values(NttKernel::kScalar, NttKernel::kAvx2)),
     [](const auto& info) {
       auto c = std::get<0>(info.param);
@@ -120,4 +119,120 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Ntt, RejectsBadSizesAndModuli) {
   EXPECT_THROW(NttTables(1000, Modulus(generate_primes(40, 1, 2048)[0])), std::invalid_argument);
   EXPECT_THROW(NttTables(4096, Modulus(12289)), std::invalid_argument);  // 1 mod 2^12 only
+}
+
+namespace {
+
+std::size_t log2_floor(std::size_t v) {
+  std::size_t r = 0;
+  while (v >>= 1) ++r;
+  return r;
+}
+
+// Moduli exercising every AVX2 code path: small ones, the largest below 2^60
+// (the last "roomy" one), and 61-bit ones on both sides of the range,
+// including the smallest NTT prime above 2^60.
+std::vector<u64> kernel_test_moduli(std::size_t n) {
+  std::vector<u64> qs;
+  for (int bits : {20, 31, 32, 33, 45, 50, 52, 59, 60, 61}) {
+    if (static_cast<std::size_t>(bits) < log2_floor(2 * n) + 8) continue;  // too few candidates
+    for (u64 q : generate_primes(bits, bits >= 60 ? 2 : 1, 2 * n)) qs.push_back(q);
+  }
+  u64 p = (u64{1} << 60) + 1;
+  while (!is_prime(p)) p += 2 * n;
+  qs.push_back(p);
+  return qs;
+}
+
+std::vector<u64> random_below(std::size_t n, u64 bound) {
+  std::vector<u64> v(n);
+  for (auto& x : v) x = uniform_below(bound);
+  return v;
+}
+
+// Inputs hitting the ends of the accepted ranges: all zero, all at the top
+// of the range, q - 1, and mixes of those with random values.
+std::vector<std::vector<u64>> edge_inputs(std::size_t n, u64 q, u64 range) {
+  std::vector<std::vector<u64>> in;
+  in.emplace_back(n, 0);
+  in.emplace_back(n, range - 1);
+  in.emplace_back(n, q - 1);
+  in.emplace_back(n, q);
+  std::vector<u64> alt(n), mix(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    alt[i] = (i & 1) ? range - 1 : 0;
+    mix[i] = (i % 3 == 0) ? range - 1 - uniform_below(4) : uniform_below(range);
+  }
+  in.push_back(alt);
+  in.push_back(mix);
+  for (int r = 0; r < 4; ++r) in.push_back(random_below(n, range));
+  return in;
+}
+
+void expect_kernels_agree(const NttTables& tab, const std::vector<u64>& in, bool inverse) {
+  const u64 q = tab.modulus().value();
+  const std::size_t n = tab.size();
+  auto run = [&](NttKernel k, bool lazy) {
+    auto v = in;
+    if (inverse) {
+      tab.inverse(v.data(), k, lazy);
+    } else {
+      tab.forward(v.data(), k, lazy);
+    }
+    return v;
+  };
+  const auto ref = run(NttKernel::kScalar, false);
+  const auto got = run(NttKernel::kAvx2, false);
+  ASSERT_EQ(got, ref) << (inverse ? "inverse" : "forward") << " n=" << n << " q=" << q;
+  // Lazy: same range as the scalar kernel, congruent to the reduced result.
+  const u64 bound = inverse ? 2 * q : 4 * q;
+  const auto lazy_ref = run(NttKernel::kScalar, true);
+  const auto lazy = run(NttKernel::kAvx2, true);
+  for (std::size_t i = 0; i < n; ++i) {
+    ASSERT_LT(lazy_ref[i], bound) << "scalar slot " << i << " n=" << n << " q=" << q;
+    ASSERT_LT(lazy[i], bound) << "avx2 slot " << i << " n=" << n << " q=" << q;
+    ASSERT_EQ(lazy[i] % q, ref[i]) << "avx2 slot " << i << " n=" << n << " q=" << q;
+    ASSERT_EQ(lazy_ref[i] % q, ref[i]) << "scalar slot " << i << " n=" << n << " q=" << q;
+  }
+}
+
+}  // namespace
+
+// The AVX2 kernel against the scalar reference for every size, many moduli
+// and inputs at the extremes of the accepted ranges ([0, 4q) forward,
+// [0, 2q) inverse).
+TEST(NttKernels, Avx2MatchesScalarOnAllSizesAndEdgeInputs) {
+  if (!cpu_has_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  for (std::size_t n = 2; n <= 32768; n <<= 1) {
+    for (u64 qv : kernel_test_moduli(n)) {
+      NttTables tab(n, Modulus(qv));
+      for (const auto& in : edge_inputs(n, qv, 4 * qv)) expect_kernels_agree(tab, in, false);
+      for (const auto& in : edge_inputs(n, qv, 2 * qv)) expect_kernels_agree(tab, in, true);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+// Forward then inverse through the lazy AVX2 entry points, fed each other's
+// unreduced outputs as a caller chaining them would do.
+TEST(NttKernels, Avx2LazyChainsRoundTrip) {
+  if (!cpu_has_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  for (std::size_t n : {32, 4096, 32768}) {
+    for (int bits : {50, 60, 61}) {
+      const Modulus q(generate_primes(bits, 1, 2 * n)[0]);
+      const u64 qv = q.value();
+      NttTables tab(n, q);
+      auto a = random_below(n, qv);
+      auto v = a;
+      for (int r = 0; r < 3; ++r) {
+        tab.forward(v.data(), NttKernel::kAvx2, true);  // [0, 4q)
+        for (auto& x : v) x %= 2 * qv;                  // valid inverse input
+        tab.inverse(v.data(), NttKernel::kAvx2, true);  // [0, 2q)
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        ASSERT_LT(v[i], 2 * qv);
+        ASSERT_EQ(v[i] % qv, a[i]) << "n=" << n << " q=" << qv << " slot " << i;
+      }
+    }
+  }
 }
