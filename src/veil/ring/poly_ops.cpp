@@ -16,7 +16,7 @@ void require_shape(const RnsPoly& p, const RnsBasis& basis, const char* what) {
 namespace {
 void prepare_out(const RnsPoly& a, RnsPoly& out) {
   if (&out != &a && (out.n() != a.n() || out.limbs() != a.limbs())) {
-    out = RnsPoly(a.n(), a.limbs(), a.form());
+    out = RnsPoly::uninitialized(a.n(), a.limbs(), a.form());
   }
   out.set_form(a.form());
 }
@@ -109,6 +109,53 @@ void multiply_accumulate(const RnsPoly& a, const RnsPoly& b, RnsPoly& acc, const
       z[j] = m.reduce128(static_cast<math::u128>(x[j]) * y[j] + z[j]);
     }
   }
+}
+
+void multiply_add(const RnsPoly& a, const RnsPoly& b, const RnsPoly& c, RnsPoly& out,
+                  const RnsBasis& basis) {
+  require_shape(a, basis, "multiply_add");
+  require_shape(b, basis, "multiply_add");
+  require_shape(c, basis, "multiply_add");
+  require_eval(a, "multiply_add");
+  require_eval(b, "multiply_add");
+  require_eval(c, "multiply_add");
+  if (&out != &c) prepare_out(a, out);
+  const std::size_t n = basis.n();
+  for (std::size_t i = 0; i < basis.size(); ++i) {
+    const math::Modulus& m = basis.modulus(i);
+    const u64 *x = a.limb(i), *y = b.limb(i), *z = c.limb(i);
+    u64* w = out.limb(i);
+    for (std::size_t j = 0; j < n; ++j) {
+      w[j] = m.reduce128(static_cast<math::u128>(x[j]) * y[j] + z[j]);
+    }
+  }
+}
+
+void tensor(const RnsPoly& a0, const RnsPoly& a1, const RnsPoly& b0, const RnsPoly& b1, RnsPoly& c0,
+            RnsPoly& c1, RnsPoly& c2, const RnsBasis& basis) {
+  for (const RnsPoly* p : {&a0, &a1, &b0, &b1}) {
+    require_shape(*p, basis, "tensor");
+    require_eval(*p, "tensor");
+  }
+  const std::size_t n = basis.n(), k = basis.size();
+  RnsPoly r0 = RnsPoly::uninitialized(n, k, Form::kEval);
+  RnsPoly r1 = RnsPoly::uninitialized(n, k, Form::kEval);
+  RnsPoly r2 = RnsPoly::uninitialized(n, k, Form::kEval);
+  for (std::size_t i = 0; i < k; ++i) {
+    const math::Modulus& m = basis.modulus(i);
+    const u64 *x0 = a0.limb(i), *x1 = a1.limb(i), *y0 = b0.limb(i), *y1 = b1.limb(i);
+    u64 *z0 = r0.limb(i), *z1 = r1.limb(i), *z2 = r2.limb(i);
+    for (std::size_t j = 0; j < n; ++j) {
+      // Operands are below 2^61, so the cross-term sum of two products fits 128 bits.
+      z0[j] = m.reduce128(static_cast<math::u128>(x0[j]) * y0[j]);
+      z1[j] = m.reduce128(static_cast<math::u128>(x0[j]) * y1[j] +
+                          static_cast<math::u128>(x1[j]) * y0[j]);
+      z2[j] = m.reduce128(static_cast<math::u128>(x1[j]) * y1[j]);
+    }
+  }
+  c0 = std::move(r0);
+  c1 = std::move(r1);
+  c2 = std::move(r2);
 }
 
 void multiply_scalar(const RnsPoly& a, std::span<const u64> c, RnsPoly& out,

@@ -3,7 +3,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
+#include <new>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -15,6 +17,36 @@
 namespace veil::ring {
 
 using math::u64;
+
+// Allocator for polynomial storage: 64-byte aligned (whole cache lines, AVX2
+// friendly) and default-initialising, so buffers that are about to be
+// overwritten are not zero-filled first.
+template <typename T>
+struct PolyAllocator {
+  using value_type = T;
+  PolyAllocator() = default;
+  template <typename U>
+  PolyAllocator(const PolyAllocator<U>&) {}
+  T* allocate(std::size_t n) {
+    std::size_t bytes = (n * sizeof(T) + 63) & ~std::size_t{63};
+    void* p = std::aligned_alloc(64, bytes == 0 ? 64 : bytes);
+    if (!p) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t) { std::free(p); }
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;  // default-init: no zeroing
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+  template <typename U>
+  bool operator==(const PolyAllocator<U>&) const {
+    return true;
+  }
+};
 
 // Coefficient form or evaluation (NTT) form; products are pointwise in the latter.
 enum class Form : std::uint8_t { kCoeff = 0, kEval = 1 };
@@ -50,8 +82,18 @@ class RnsBasis {
 class RnsPoly {
  public:
   RnsPoly() = default;
+  // Zero-filled.
   RnsPoly(std::size_t n, std::size_t limbs, Form form)
       : n_(n), limbs_(limbs), form_(form), data_(n * limbs, 0) {}
+  // Contents unspecified: for outputs that are about to be written in full.
+  static RnsPoly uninitialized(std::size_t n, std::size_t limbs, Form form) {
+    RnsPoly p;
+    p.n_ = n;
+    p.limbs_ = limbs;
+    p.form_ = form;
+    p.data_.resize(n * limbs);
+    return p;
+  }
 
   std::size_t n() const { return n_; }
   std::size_t limbs() const { return limbs_; }
@@ -77,7 +119,7 @@ class RnsPoly {
  private:
   std::size_t n_ = 0, limbs_ = 0;
   Form form_ = Form::kCoeff;
-  std::vector<u64> data_;
+  std::vector<u64, PolyAllocator<u64>> data_;
 };
 
 }  // namespace veil::ring

@@ -13,17 +13,24 @@ using math::u64;
 
 void sample_uniform(Xof& xof, const RnsBasis& basis, Form form, RnsPoly& out) {
   const std::size_t n = basis.n();
-  if (out.n() != n || out.limbs() != basis.size()) out = RnsPoly(n, basis.size(), form);
+  if (out.n() != n || out.limbs() != basis.size()) {
+    out = RnsPoly::uninitialized(n, basis.size(), form);
+  }
   out.set_form(form);
+  std::vector<u64> buf(n);
   for (std::size_t i = 0; i < basis.size(); ++i) {
     const u64 q = basis.modulus(i).value();
-    const u64 mask =
-        (basis.modulus(i).bits() == 64) ? ~0ull : ((1ull << basis.modulus(i).bits()) - 1);
+    const u64 mask = (1ull << basis.modulus(i).bits()) - 1;  // bits <= 61
     u64* z = out.limb(i);
-    // Rejection sampling; the rejected values are public randomness, not secrets.
+    // Rejection sampling in bulk; rejected values are public randomness.
     for (std::size_t j = 0; j < n;) {
-      u64 v = xof.next_u64() & mask;
-      if (v < q) z[j++] = v;
+      const std::size_t want = n - j;
+      xof.fill(reinterpret_cast<std::uint8_t*>(buf.data()), want * sizeof(u64));
+      for (std::size_t x = 0; x < want; ++x) {
+        u64 v = buf[x] & mask;
+        z[j] = v;
+        j += v < q;
+      }
     }
   }
 }
@@ -68,22 +75,21 @@ void sample_gaussian_values(Xof& xof, std::size_t n, std::int64_t* out) {
   const auto& cdt = gaussian_table().cdt;
   std::vector<u64> r(n);
   xof.fill(reinterpret_cast<std::uint8_t*>(r.data()), n * sizeof(u64));
-  for (std::size_t j = 0; j < n; ++j) {
-    // Full table scan; each step adds the "r >= threshold" bit, taken from the
-    // borrow of a 128-bit subtraction, so timing is independent of r.
-    std::int64_t x = -kNoiseBound;
-    for (u64 t : cdt) {
-      u64 borrow = static_cast<u64>((static_cast<u128>(r[j]) - t) >> 64) & 1;
-      x += static_cast<std::int64_t>(1 - borrow);
-    }
-    out[j] = x;
+  for (std::size_t j = 0; j < n; ++j) out[j] = -kNoiseBound;
+  // Full table scan for every sample: x = -B + #{i : r >= cdt[i]}. The
+  // comparison is arithmetic (no branch), and the loop order lets the
+  // compiler vectorise over samples; timing does not depend on r.
+  for (u64 t : cdt) {
+    for (std::size_t j = 0; j < n; ++j) out[j] += static_cast<std::int64_t>(r[j] >= t);
   }
   sodium_memzero(r.data(), r.size() * sizeof(u64));
 }
 
 void small_to_rns(const std::int64_t* values, const RnsBasis& basis, RnsPoly& out) {
   const std::size_t n = basis.n();
-  if (out.n() != n || out.limbs() != basis.size()) out = RnsPoly(n, basis.size(), Form::kCoeff);
+  if (out.n() != n || out.limbs() != basis.size()) {
+    out = RnsPoly::uninitialized(n, basis.size(), Form::kCoeff);
+  }
   out.set_form(Form::kCoeff);
   for (std::size_t i = 0; i < basis.size(); ++i) {
     const u64 q = basis.modulus(i).value();

@@ -54,14 +54,29 @@ void Xof::refill() {
 }
 
 void Xof::fill(std::uint8_t* out, std::size_t len) {
-  while (len > 0) {
-    if (pos_ == kBufferBytes) refill();
-    std::size_t take = std::min(len, kBufferBytes - pos_);
-    std::memcpy(out, buffer_.data() + pos_, take);
-    sodium_memzero(buffer_.data() + pos_, take);
-    pos_ += take;
-    out += take;
-    len -= take;
+  // Drain what is buffered, then write whole 64-byte blocks straight into the
+  // output; only the tail goes through the buffer again.
+  std::size_t take = std::min(len, kBufferBytes - pos_);
+  std::memcpy(out, buffer_.data() + pos_, take);
+  pos_ += take;
+  out += take;
+  len -= take;
+  if (len >= 64) {
+    const std::size_t blocks = len / 64;
+    if (blocks > UINT32_MAX - block_counter_) {
+      throw std::runtime_error("Xof: keystream exhausted for this seed and domain");
+    }
+    std::memset(out, 0, blocks * 64);
+    crypto_stream_chacha20_ietf_xor_ic(out, out, blocks * 64, nonce_.data(), block_counter_,
+                                       key_.data());
+    block_counter_ += static_cast<std::uint32_t>(blocks);
+    out += blocks * 64;
+    len -= blocks * 64;
+  }
+  if (len > 0) {
+    refill();
+    std::memcpy(out, buffer_.data(), len);
+    pos_ = len;
   }
 }
 

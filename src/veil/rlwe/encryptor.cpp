@@ -33,6 +33,21 @@ RnsPoly noise(const Context& ctx, ring::Xof& xof, const ring::RnsBasis& basis) {
   return e;
 }
 
+// acc = acc + m - a s, limb by limb, reading the key's limbs in place.
+void add_m_minus_as(const ring::RnsBasis& basis, const RnsPoly& s, const RnsPoly& a,
+                    const RnsPoly& m, RnsPoly& acc) {
+  const std::size_t n = basis.n();
+  for (std::size_t l = 0; l < basis.size(); ++l) {
+    const math::Modulus& q = basis.modulus(l);
+    const u64 *sl = s.limb(l), *al = a.limb(l), *ml = m.limb(l);
+    u64* z = acc.limb(l);
+    for (std::size_t j = 0; j < n; ++j) {
+      const u64 as = q.reduce128(static_cast<math::u128>(al[j]) * sl[j]);
+      z[j] = math::sub_mod(math::add_mod(z[j], ml[j], q), as, q);
+    }
+  }
+}
+
 void check_secret_key(const Context& ctx, const SecretKey& sk) {
   require_param_id(sk.param_id, ctx.id(), "secret key");
   ring::require_shape(sk.s, ctx.key_basis(), "secret key");
@@ -81,12 +96,9 @@ Ciphertext Encryptor::encrypt(const Plaintext& pt) const {
     return ct;
   }
   // Secret key: c = (-a s + e + m, a) with a uniform.
-  RnsPoly s = prefix_of(sk_->s, basis.size());
   ring::sample_uniform(xof, basis, Form::kEval, ct.polys[1]);
-  ring::multiply(ct.polys[1], s, ct.polys[0], basis);
-  s.secure_zero();
-  ring::sub(noise(*ctx_, xof, basis), ct.polys[0], ct.polys[0], basis);
-  ring::add(ct.polys[0], pt.poly, ct.polys[0], basis);
+  ct.polys[0] = noise(*ctx_, xof, basis);
+  add_m_minus_as(basis, sk_->s, ct.polys[1], pt.poly, ct.polys[0]);
   return ct;
 }
 
@@ -104,12 +116,9 @@ SeededCiphertext Encryptor::encrypt_seeded(const Plaintext& pt) const {
     ring::Xof axof(sct.seed, kSeededA);
     ring::sample_uniform(axof, basis, Form::kEval, a);
   }
-  RnsPoly s = prefix_of(sk_->s, basis.size());
-  ring::multiply(a, s, sct.c0, basis);
-  s.secure_zero();
   auto xof = ring::Xof::fresh();
-  ring::sub(noise(*ctx_, xof, basis), sct.c0, sct.c0, basis);
-  ring::add(sct.c0, pt.poly, sct.c0, basis);
+  sct.c0 = noise(*ctx_, xof, basis);
+  add_m_minus_as(basis, sk_->s, a, pt.poly, sct.c0);
   return sct;
 }
 
@@ -143,18 +152,25 @@ Plaintext Decryptor::decrypt(const Ciphertext& ct) const {
     if (p.form() != Form::kEval)
       throw MismatchError("decrypt: ciphertext must be in evaluation form");
   }
-  // Horner: m = (...(c_k s + c_{k-1}) s + ...) s + c_0.
-  RnsPoly s = prefix_of(sk_.s, basis.size());
+  // Horner: m = (...(c_k s + c_{k-1}) s + ...) s + c_0, one fused
+  // multiply-add per step, reading the key's limbs in place (no copy of s).
   Plaintext pt;
   pt.param_id = ct.param_id;
   pt.level = ct.level;
   pt.scale = ct.scale;
   pt.poly = ct.polys.back();
+  const std::size_t n = basis.n();
   for (std::size_t i = ct.size() - 1; i-- > 0;) {
-    ring::multiply(pt.poly, s, pt.poly, basis);
-    ring::add(pt.poly, ct.polys[i], pt.poly, basis);
+    for (std::size_t l = 0; l < basis.size(); ++l) {
+      const math::Modulus& m = basis.modulus(l);
+      const u64* s = sk_.s.limb(l);
+      const u64* c = ct.polys[i].limb(l);
+      u64* z = pt.poly.limb(l);
+      for (std::size_t j = 0; j < n; ++j) {
+        z[j] = m.reduce128(static_cast<math::u128>(z[j]) * s[j] + c[j]);
+      }
+    }
   }
-  s.secure_zero();
   return pt;
 }
 

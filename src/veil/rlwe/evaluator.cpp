@@ -14,6 +14,18 @@ namespace veil::rlwe {
 using ring::Form;
 using ring::RnsPoly;
 
+namespace {
+// A ciphertext with a's metadata and `size` empty polynomials to be written.
+Ciphertext shell(const Ciphertext& a, std::size_t size) {
+  Ciphertext r;
+  r.param_id = a.param_id;
+  r.level = a.level;
+  r.scale = a.scale;
+  r.polys.resize(size);
+  return r;
+}
+}  // namespace
+
 bool scales_match(double a, double b) {
   return std::fabs(a - b) <= 1e-9 * std::max(std::fabs(a), std::fabs(b));
 }
@@ -74,9 +86,14 @@ void Evaluator::add(const Ciphertext& a, const Ciphertext& b, Ciphertext& out) c
   const auto& basis = ctx_->basis_q(a.level);
   const Ciphertext& big = a.size() >= b.size() ? a : b;
   const Ciphertext& small = a.size() >= b.size() ? b : a;
-  Ciphertext r = big;
-  for (std::size_t i = 0; i < small.size(); ++i)
-    ring::add(r.polys[i], small.polys[i], r.polys[i], basis);
+  Ciphertext r = shell(a, big.size());
+  for (std::size_t i = 0; i < big.size(); ++i) {
+    if (i < small.size()) {
+      ring::add(big.polys[i], small.polys[i], r.polys[i], basis);
+    } else {
+      r.polys[i] = big.polys[i];
+    }
+  }
   out = std::move(r);
 }
 
@@ -84,39 +101,48 @@ void Evaluator::sub(const Ciphertext& a, const Ciphertext& b, Ciphertext& out) c
   check_pair(a, b, "sub");
   if (!scales_match(a.scale, b.scale)) throw MismatchError(scale_msg("sub", a.scale, b.scale));
   const auto& basis = ctx_->basis_q(a.level);
-  Ciphertext r = a;
-  r.polys.resize(std::max(a.size(), b.size()), RnsPoly(basis.n(), basis.size(), Form::kEval));
-  for (std::size_t i = 0; i < b.size(); ++i) ring::sub(r.polys[i], b.polys[i], r.polys[i], basis);
+  Ciphertext r = shell(a, std::max(a.size(), b.size()));
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (i < a.size() && i < b.size()) {
+      ring::sub(a.polys[i], b.polys[i], r.polys[i], basis);
+    } else if (i < a.size()) {
+      r.polys[i] = a.polys[i];
+    } else {
+      ring::negate(b.polys[i], r.polys[i], basis);
+    }
+  }
   out = std::move(r);
 }
 
 void Evaluator::negate(const Ciphertext& a, Ciphertext& out) const {
   check(a, "negate");
   const auto& basis = ctx_->basis_q(a.level);
-  Ciphertext r = a;
-  for (auto& p : r.polys) ring::negate(p, p, basis);
+  Ciphertext r = shell(a, a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) ring::negate(a.polys[i], r.polys[i], basis);
   out = std::move(r);
 }
 
 void Evaluator::add_plain(const Ciphertext& a, const Plaintext& p, Ciphertext& out) const {
   check_plain(a, p, "add_plain", true);
-  Ciphertext r = a;
-  ring::add(r.polys[0], p.poly, r.polys[0], ctx_->basis_q(a.level));
+  Ciphertext r = shell(a, a.size());
+  ring::add(a.polys[0], p.poly, r.polys[0], ctx_->basis_q(a.level));
+  for (std::size_t i = 1; i < a.size(); ++i) r.polys[i] = a.polys[i];
   out = std::move(r);
 }
 
 void Evaluator::sub_plain(const Ciphertext& a, const Plaintext& p, Ciphertext& out) const {
   check_plain(a, p, "sub_plain", true);
-  Ciphertext r = a;
-  ring::sub(r.polys[0], p.poly, r.polys[0], ctx_->basis_q(a.level));
+  Ciphertext r = shell(a, a.size());
+  ring::sub(a.polys[0], p.poly, r.polys[0], ctx_->basis_q(a.level));
+  for (std::size_t i = 1; i < a.size(); ++i) r.polys[i] = a.polys[i];
   out = std::move(r);
 }
 
 void Evaluator::multiply_plain(const Ciphertext& a, const Plaintext& p, Ciphertext& out) const {
   check_plain(a, p, "multiply_plain", false);
   const auto& basis = ctx_->basis_q(a.level);
-  Ciphertext r = a;
-  for (auto& c : r.polys) ring::multiply(c, p.poly, c, basis);
+  Ciphertext r = shell(a, a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) ring::multiply(a.polys[i], p.poly, r.polys[i], basis);
   r.scale = a.scale * p.scale;
   out = std::move(r);
 }
@@ -124,15 +150,17 @@ void Evaluator::multiply_plain(const Ciphertext& a, const Plaintext& p, Cipherte
 void Evaluator::multiply(const Ciphertext& a, const Ciphertext& b, Ciphertext& out) const {
   check_pair(a, b, "multiply");
   const auto& basis = ctx_->basis_q(a.level);
-  Ciphertext r;
-  r.param_id = a.param_id;
-  r.level = a.level;
+  Ciphertext r = shell(a, a.size() + b.size() - 1);
   r.scale = a.scale * b.scale;
-  const std::size_t size = a.size() + b.size() - 1;
-  r.polys.assign(size, RnsPoly(basis.n(), basis.size(), Form::kEval));
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    for (std::size_t j = 0; j < b.size(); ++j) {
-      ring::multiply_accumulate(a.polys[i], b.polys[j], r.polys[i + j], basis);
+  if (r.size() == 3) {  // the common case: one reduction per output coefficient
+    ring::tensor(a.polys[0], a.polys[1], b.polys[0], b.polys[1], r.polys[0], r.polys[1], r.polys[2],
+                 basis);
+  } else {
+    for (auto& p : r.polys) p = RnsPoly(basis.n(), basis.size(), Form::kEval);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      for (std::size_t j = 0; j < b.size(); ++j) {
+        ring::multiply_accumulate(a.polys[i], b.polys[j], r.polys[i + j], basis);
+      }
     }
   }
   out = std::move(r);
@@ -194,8 +222,10 @@ void Evaluator::divide_by_last_prime(const Ciphertext& a, Ciphertext& out) const
   check(a, "divide_by_last_prime");
   if (a.level == 0) throw MismatchError("divide_by_last_prime: already at level 0");
   const auto& basis = ctx_->basis_q(a.level);
-  Ciphertext r = a;
-  for (auto& p : r.polys) divide_round_by_last(p, basis, ctx_->noise_factor());
+  Ciphertext r = shell(a, a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    divide_round_by_last(a.polys[i], r.polys[i], basis, ctx_->noise_factor());
+  }
   r.level = a.level - 1;
   if (ctx_->scheme() == Scheme::kCkks) {
     r.scale = a.scale / static_cast<double>(basis.modulus(a.level).value());

@@ -9,7 +9,8 @@ namespace veil::rlwe {
 using math::u128;
 using math::u64;
 
-void divide_round_by_last(ring::RnsPoly& a, const ring::RnsBasis& basis, u64 t) {
+void divide_round_by_last(const ring::RnsPoly& a, ring::RnsPoly& out, const ring::RnsBasis& basis,
+                          u64 t) {
   const std::size_t k = basis.size(), n = basis.n();
   if (k < 2) throw std::invalid_argument("divide_round_by_last: need at least two primes");
   if (a.limbs() != k || a.form() != ring::Form::kEval) {
@@ -39,6 +40,7 @@ void divide_round_by_last(ring::RnsPoly& a, const ring::RnsBasis& basis, u64 t) 
     }
   }
 
+  ring::RnsPoly result = ring::RnsPoly::uninitialized(n, k - 1, ring::Form::kEval);
   std::vector<u64> tmp(n);
   for (std::size_t i = 0; i + 1 < k; ++i) {
     const math::Modulus& qi = basis.modulus(i);
@@ -56,12 +58,17 @@ void divide_round_by_last(ring::RnsPoly& a, const ring::RnsBasis& basis, u64 t) 
       tmp[j] = r;
     }
     basis.ntt(i).forward(tmp.data());
-    u64* ai = a.limb(i);
+    const u64* ai = a.limb(i);
+    u64* zi = result.limb(i);
     for (std::size_t j = 0; j < n; ++j) {
-      ai[j] = math::mul_shoup(math::sub_mod(ai[j], tmp[j], qi), dinv, qi);
+      zi[j] = math::mul_shoup(math::sub_mod(ai[j], tmp[j], qi), dinv, qi);
     }
   }
-  a.drop_to(k - 1);
+  out = std::move(result);
+}
+
+void divide_round_by_last(ring::RnsPoly& a, const ring::RnsBasis& basis, u64 t) {
+  divide_round_by_last(a, a, basis, t);
 }
 
 }  // namespace veil::rlwe

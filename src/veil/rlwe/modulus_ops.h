@@ -11,5 +11,8 @@ namespace veil::rlwe {
 // with noise_factor t > 1 (BGV) the subtracted remainder is a multiple of t;
 // with t == 1 (CKKS) it is the centred remainder, i.e. rounding to nearest.
 void divide_round_by_last(ring::RnsPoly& a, const ring::RnsBasis& basis, math::u64 t);
+// The same, reading `in` and writing basis.size() - 1 limbs to `out` (no copy).
+void divide_round_by_last(const ring::RnsPoly& in, ring::RnsPoly& out, const ring::RnsBasis& basis,
+                          math::u64 t);
 
 }  // namespace veil::rlwe

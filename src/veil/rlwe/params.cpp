@@ -89,6 +89,9 @@ std::shared_ptr<const Parameters> Parameters::create(const ParameterLiteral& lit
   // Ciphertext primes.
   if (!lit.q_primes.empty() && !lit.q_bits.empty()) fail("give q_bits or q_primes, not both");
   if (lit.q_primes.empty() && lit.q_bits.empty()) fail("no ciphertext primes given");
+  // Key switching sums one 122-bit product per prime in 128 bits: at most 64.
+  const std::size_t count = lit.q_primes.empty() ? lit.q_bits.size() : lit.q_primes.size();
+  if (count > 60) fail("at most 60 ciphertext primes, got " + std::to_string(count));
   if (!lit.q_primes.empty()) {
     p->q_ = lit.q_primes;
   } else {
