@@ -257,3 +257,32 @@ TEST(BgvEncoder, CoefficientEncodingWorksWithoutBatching) {
                       encoder.encode_coefficients(x, 0), c);
   EXPECT_EQ(encoder.decode_coefficients(dec.decrypt(c))[0], (1u << 16) - 5);
 }
+
+// Measured noise growth, printed for docs/fhe.md and asserted loosely.
+TEST_P(BgvTest, NoiseBudgetReport) {
+  const auto L = ctx->max_level();
+  auto v = random_slots();
+  Encryptor by_sk(ctx, sk);
+  auto pk_ct = encrypt(v, L);
+  auto sk_ct = by_sk.encrypt(encoder->encode(v, L));
+  const double fresh_pk = bgv::noise_budget_bits(ctx, sk, pk_ct);
+  const double fresh_sk = bgv::noise_budget_bits(ctx, sk, sk_ct);
+  Ciphertext m3, m2, sw, rot;
+  eval->multiply(pk_ct, pk_ct, m3);
+  const double after_mul = bgv::noise_budget_bits(ctx, sk, m3);
+  eval->relinearize(m3, rk, m2);
+  const double after_relin = bgv::noise_budget_bits(ctx, sk, m2);
+  eval->rotate_columns(pk_ct, 1, gk, rot);
+  const double after_rot = bgv::noise_budget_bits(ctx, sk, rot);
+  eval->mod_switch(m2, sw);
+  const double after_switch = bgv::noise_budget_bits(ctx, sk, sw);
+  std::printf(
+      "[noise] %s: budget bits fresh(pk) %.1f fresh(sk) %.1f | x*x %.1f | relin %.1f | "
+      "mod switch %.1f | rotate(fresh) %.1f\n",
+      GetParam().name, fresh_pk, fresh_sk, after_mul, after_relin, after_switch, after_rot);
+  EXPECT_GT(fresh_sk, fresh_pk);
+  EXPECT_LT(after_mul, fresh_pk - 10);  // a product roughly squares the noise
+  EXPECT_GT(after_relin, after_mul - 3);
+  EXPECT_GT(after_rot, fresh_pk - 3);
+  EXPECT_GT(after_switch, 0);
+}
