@@ -3,6 +3,7 @@
 #include "veil/ring/poly_ops.h"
 #include "veil/ring/sampler.h"
 #include "veil/rlwe/errors.h"
+#include "veil/rlwe/rlwe_sample.h"
 
 namespace veil::rlwe {
 
@@ -19,33 +20,6 @@ RnsPoly prefix_of(const RnsPoly& p, std::size_t limbs) {
   RnsPoly out(p.n(), limbs, p.form());
   std::copy(p.data(), p.data() + out.word_count(), out.data());
   return out;
-}
-
-// e * noise_factor in evaluation form over basis.
-RnsPoly noise(const Context& ctx, ring::Xof& xof, const ring::RnsBasis& basis) {
-  RnsPoly e;
-  ring::sample_gaussian(xof, basis, e);
-  ring::to_eval(e, basis);
-  if (ctx.noise_factor() != 1) {
-    std::vector<u64> f(basis.size(), ctx.noise_factor());
-    ring::multiply_scalar(e, f, e, basis);
-  }
-  return e;
-}
-
-// acc = acc + m - a s, limb by limb, reading the key's limbs in place.
-void add_m_minus_as(const ring::RnsBasis& basis, const RnsPoly& s, const RnsPoly& a,
-                    const RnsPoly& m, RnsPoly& acc) {
-  const std::size_t n = basis.n();
-  for (std::size_t l = 0; l < basis.size(); ++l) {
-    const math::Modulus& q = basis.modulus(l);
-    const u64 *sl = s.limb(l), *al = a.limb(l), *ml = m.limb(l);
-    u64* z = acc.limb(l);
-    for (std::size_t j = 0; j < n; ++j) {
-      const u64 as = q.reduce128(static_cast<math::u128>(al[j]) * sl[j]);
-      z[j] = math::sub_mod(math::add_mod(z[j], ml[j], q), as, q);
-    }
-  }
 }
 
 void check_secret_key(const Context& ctx, const SecretKey& sk) {
@@ -90,15 +64,15 @@ Ciphertext Encryptor::encrypt(const Plaintext& pt) const {
     ring::multiply(b, u, ct.polys[0], basis);
     ring::multiply(a, u, ct.polys[1], basis);
     u.secure_zero();
-    ring::add(ct.polys[0], noise(*ctx_, xof, basis), ct.polys[0], basis);
-    ring::add(ct.polys[1], noise(*ctx_, xof, basis), ct.polys[1], basis);
+    ring::add(ct.polys[0], sample_scaled_noise(*ctx_, xof, basis), ct.polys[0], basis);
+    ring::add(ct.polys[1], sample_scaled_noise(*ctx_, xof, basis), ct.polys[1], basis);
     ring::add(ct.polys[0], pt.poly, ct.polys[0], basis);
     return ct;
   }
   // Secret key: c = (-a s + e + m, a) with a uniform.
   ring::sample_uniform(xof, basis, Form::kEval, ct.polys[1]);
-  ct.polys[0] = noise(*ctx_, xof, basis);
-  add_m_minus_as(basis, sk_->s, ct.polys[1], pt.poly, ct.polys[0]);
+  ct.polys[0] = sample_scaled_noise(*ctx_, xof, basis);
+  add_minus_as(basis, sk_->s, ct.polys[1], &pt.poly, ct.polys[0]);
   return ct;
 }
 
@@ -117,8 +91,8 @@ SeededCiphertext Encryptor::encrypt_seeded(const Plaintext& pt) const {
     ring::sample_uniform(axof, basis, Form::kEval, a);
   }
   auto xof = ring::Xof::fresh();
-  sct.c0 = noise(*ctx_, xof, basis);
-  add_m_minus_as(basis, sk_->s, a, pt.poly, sct.c0);
+  sct.c0 = sample_scaled_noise(*ctx_, xof, basis);
+  add_minus_as(basis, sk_->s, a, &pt.poly, sct.c0);
   return sct;
 }
 

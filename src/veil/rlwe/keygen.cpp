@@ -4,6 +4,7 @@
 #include "veil/ring/poly_ops.h"
 #include "veil/ring/sampler.h"
 #include "veil/rlwe/errors.h"
+#include "veil/rlwe/rlwe_sample.h"
 
 namespace veil::rlwe {
 
@@ -26,27 +27,12 @@ SecretKey KeyGenerator::secret_key() const {
 }
 
 namespace {
-// (b, a) = (-a s + e * factor, a) over `basis`, a uniform, s the matching prefix
-// of the secret key's limbs.
-void encrypt_zero_sk(const Context& ctx, const RnsPoly& s_full, const ring::RnsBasis& basis,
+// (b, a) = (-a s + e * noise_factor, a) over `basis` (a prefix of the key basis).
+void encrypt_zero_sk(const Context& ctx, const RnsPoly& s, const ring::RnsBasis& basis,
                      ring::Xof& xof, RnsPoly& b, RnsPoly& a) {
   ring::sample_uniform(xof, basis, Form::kEval, a);
-  RnsPoly e;
-  ring::sample_gaussian(xof, basis, e);
-  ring::to_eval(e, basis);
-  if (ctx.noise_factor() != 1) {
-    std::vector<u64> f(basis.size(), ctx.noise_factor());
-    ring::multiply_scalar(e, f, e, basis);
-  }
-  RnsPoly s(basis.n(), basis.size(), Form::kEval);
-  // `basis` is a prefix of the key basis, so its limbs are the first words of s.
-  std::copy(s_full.data(), s_full.data() + s.word_count(), s.data());
-  b = e;
-  RnsPoly as;
-  ring::multiply(a, s, as, basis);
-  ring::sub(b, as, b, basis);
-  s.secure_zero();
-  e.secure_zero();
+  b = sample_scaled_noise(ctx, xof, basis);
+  add_minus_as(basis, s, a, nullptr, b);
 }
 }  // namespace
 
