@@ -3,6 +3,8 @@
 #include <sodium.h>
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "veil/io/byte_io.h"
 #include "veil/io/envelope.h"
@@ -37,7 +39,9 @@ void put_packed(ByteWriter& w, const u64* v, std::size_t n, int bits) {
   if (filled > 0) w.put_u8(static_cast<std::uint8_t>(acc));
 }
 
-std::size_t packed_bytes(std::size_t n, int bits) { return (n * static_cast<std::size_t>(bits) + 7) / 8; }
+std::size_t packed_bytes(std::size_t n, int bits) {
+  return (n * static_cast<std::size_t>(bits) + 7) / 8;
+}
 
 void get_packed(ByteReader& r, u64* out, std::size_t n, const math::Modulus& q, const char* field) {
   const int bits = q.bits();
@@ -71,6 +75,10 @@ std::size_t poly_bytes(const RnsBasis& b) {
 
 void put_poly(ByteWriter& w, const RnsPoly& p, const RnsBasis& b) {
   ring::require_shape(p, b, "save");
+  // Loaders accept evaluation form only (every stored object is kept in it).
+  if (p.form() != ring::Form::kEval) {
+    throw std::invalid_argument("save: polynomial must be in evaluation form");
+  }
   w.put_u8(static_cast<std::uint8_t>(p.form()));
   for (std::size_t i = 0; i < b.size(); ++i) put_packed(w, p.limb(i), b.n(), b.modulus(i).bits());
 }
@@ -82,15 +90,20 @@ RnsPoly get_poly(ByteReader& r, const RnsBasis& b, const char* field) {
                       std::to_string(form));
   }
   RnsPoly p(b.n(), b.size(), ring::Form::kEval);
-  for (std::size_t i = 0; i < b.size(); ++i) get_packed(r, p.limb(i), b.n(), b.modulus(i), field);
+  try {
+    for (std::size_t i = 0; i < b.size(); ++i) get_packed(r, p.limb(i), b.n(), b.modulus(i), field);
+  } catch (...) {
+    p.secure_zero();  // the limbs read so far may be part of a secret key
+    throw;
+  }
   return p;
 }
 
 std::size_t get_level(ByteReader& r, const rlwe::Context& ctx) {
   u64 level = r.get_u64("level");
   if (level > ctx.max_level()) {
-    throw FormatError("level: got " + std::to_string(level) + ", the parameter set's top level is " +
-                      std::to_string(ctx.max_level()));
+    throw FormatError("level: got " + std::to_string(level) +
+                      ", the parameter set's top level is " + std::to_string(ctx.max_level()));
   }
   return static_cast<std::size_t>(level);
 }
@@ -98,7 +111,8 @@ std::size_t get_level(ByteReader& r, const rlwe::Context& ctx) {
 double get_scale(ByteReader& r, const rlwe::Context& ctx) {
   double s = r.get_f64("scale");
   if (!std::isfinite(s) || s <= 0) throw FormatError("scale: must be finite and positive");
-  if (ctx.scheme() == rlwe::Scheme::kBgv && s != 1.0) throw FormatError("scale: BGV objects have scale 1");
+  if (ctx.scheme() == rlwe::Scheme::kBgv && s != 1.0)
+    throw FormatError("scale: BGV objects have scale 1");
   return s;
 }
 
@@ -153,7 +167,7 @@ Bytes save_parameters(const rlwe::Parameters& p) {
   ByteWriter w;
   w.put_u8(static_cast<std::uint8_t>(p.scheme()));
   w.put_u64(p.n());
-  w.put_u32(static_cast<std::uint32_t>(p.q().size()));
+  w.put_u64(p.q().size());
   for (u64 q : p.q()) w.put_u64(q);
   w.put_u64(p.p());
   w.put_u64(p.t());
@@ -161,7 +175,7 @@ Bytes save_parameters(const rlwe::Parameters& p) {
 }
 
 std::shared_ptr<const rlwe::Parameters> load_parameters(ByteView bytes,
-                                                         const std::string& opt_out) {
+                                                        const std::string& opt_out) {
   auto env = open_envelope(bytes, ObjectType::Parameters, std::nullopt, 1 << 16);
   ByteReader r(env.payload);
   rlwe::ParameterLiteral lit;
@@ -178,6 +192,12 @@ std::shared_ptr<const rlwe::Parameters> load_parameters(ByteView bytes,
   lit.p_prime = r.get_u64("special prime");
   lit.t = r.get_u64("plaintext modulus");
   r.expect_end();
+  // Zero means "not given" in a literal (and has no bit length): refuse it
+  // here rather than let Parameters::create see it.
+  for (std::size_t i = 0; i < lit.q_primes.size(); ++i) {
+    if (lit.q_primes[i] == 0) throw FormatError("primes: q_" + std::to_string(i) + " is 0");
+  }
+  if (lit.p_prime == 0) throw FormatError("special prime: is 0");
   lit.insecure_opt_out_for_test = opt_out;
   auto params = rlwe::Parameters::create(lit);
   if (params->id() != env.param_id) {
@@ -192,6 +212,7 @@ std::shared_ptr<const rlwe::Parameters> load_parameters(ByteView bytes,
 Bytes save(const rlwe::Context& ctx, const rlwe::SecretKey& sk) {
   rlwe::require_param_id(sk.param_id, ctx.id(), "save secret key");
   ByteWriter w;
+  w.reserve(poly_bytes(ctx.key_basis()));  // no reallocation leaves copies behind
   put_poly(w, sk.s, ctx.key_basis());
   return finish(ObjectType::SecretKey, ctx.id(), w);
 }
@@ -241,7 +262,7 @@ rlwe::RelinKey load_relin_key(const rlwe::Context& ctx, ByteView bytes) {
 Bytes save(const rlwe::Context& ctx, const rlwe::GaloisKeys& gk) {
   rlwe::require_param_id(gk.param_id, ctx.id(), "save Galois keys");
   ByteWriter w;
-  w.put_u32(static_cast<std::uint32_t>(gk.keys.size()));
+  w.put_u64(gk.keys.size());
   for (const auto& [elt, key] : gk.keys) {  // std::map: ascending elements
     w.put_u64(elt);
     put_ksk(w, ctx, key);
@@ -308,7 +329,7 @@ Bytes save(const rlwe::Context& ctx, const rlwe::Ciphertext& ct) {
   ByteWriter w;
   w.put_u64(ct.level);
   w.put_f64(ct.scale);
-  w.put_u32(static_cast<std::uint32_t>(ct.size()));
+  w.put_u64(ct.size());
   for (const auto& p : ct.polys) put_poly(w, p, ctx.basis_q(ct.level));
   return finish(ObjectType::Ciphertext, ctx.id(), w);
 }
@@ -320,9 +341,12 @@ rlwe::Ciphertext load_ciphertext(const rlwe::Context& ctx, ByteView bytes) {
   ct.param_id = ctx.id();
   ct.level = get_level(o.reader, ctx);
   ct.scale = get_scale(o.reader, ctx);
-  const u64 size = o.reader.get_count("ciphertext size", kMaxCiphertextSize, 1);
-  if (size < 1) throw FormatError("ciphertext size: must be at least 1");
-  for (u64 i = 0; i < size; ++i) ct.polys.push_back(get_poly(o.reader, ctx.basis_q(ct.level), "ciphertext"));
+  const RnsBasis& basis = ctx.basis_q(ct.level);
+  // Bounded by kMaxCiphertextSize and by the polynomials actually present.
+  const u64 size = o.reader.get_count("ciphertext size", kMaxCiphertextSize, poly_bytes(basis));
+  if (size < 1) throw FormatError("ciphertext size: got 0, expected at least 1");
+  ct.polys.reserve(size);
+  for (u64 i = 0; i < size; ++i) ct.polys.push_back(get_poly(o.reader, basis, "ciphertext"));
   o.reader.expect_end();
   return ct;
 }
