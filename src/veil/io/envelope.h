@@ -7,10 +7,11 @@
 //        6     2  object type (ObjectType)
 //        8     2  flags (reserved, must be 0)
 //       10     2  reserved (must be 0)
-//       12     8  parameter id (0 = none)
-//       20     8  payload size in bytes
-//       28    32  BLAKE2b-256 of bytes [0, 28) followed by the payload
-//       60     -  payload
+//       12     4  padding (must be 0; keeps the payload 8-byte aligned)
+//       16     8  parameter id (0 = none)
+//       24     8  payload size in bytes
+//       32    32  BLAKE2b-256 of bytes [0, 32) followed by the payload
+//       64     -  payload
 // The checksum detects corruption; it is not a MAC and authenticates nothing.
 #pragma once
 

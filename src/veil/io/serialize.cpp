@@ -3,6 +3,8 @@
 #include <sodium.h>
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "veil/io/byte_io.h"
 #include "veil/io/envelope.h"
@@ -73,6 +75,10 @@ std::size_t poly_bytes(const RnsBasis& b) {
 
 void put_poly(ByteWriter& w, const RnsPoly& p, const RnsBasis& b) {
   ring::require_shape(p, b, "save");
+  // Loaders accept evaluation form only (every stored object is kept in it).
+  if (p.form() != ring::Form::kEval) {
+    throw std::invalid_argument("save: polynomial must be in evaluation form");
+  }
   w.put_u8(static_cast<std::uint8_t>(p.form()));
   for (std::size_t i = 0; i < b.size(); ++i) put_packed(w, p.limb(i), b.n(), b.modulus(i).bits());
 }
@@ -84,7 +90,12 @@ RnsPoly get_poly(ByteReader& r, const RnsBasis& b, const char* field) {
                       std::to_string(form));
   }
   RnsPoly p(b.n(), b.size(), ring::Form::kEval);
-  for (std::size_t i = 0; i < b.size(); ++i) get_packed(r, p.limb(i), b.n(), b.modulus(i), field);
+  try {
+    for (std::size_t i = 0; i < b.size(); ++i) get_packed(r, p.limb(i), b.n(), b.modulus(i), field);
+  } catch (...) {
+    p.secure_zero();  // the limbs read so far may be part of a secret key
+    throw;
+  }
   return p;
 }
 
@@ -181,6 +192,12 @@ std::shared_ptr<const rlwe::Parameters> load_parameters(ByteView bytes,
   lit.p_prime = r.get_u64("special prime");
   lit.t = r.get_u64("plaintext modulus");
   r.expect_end();
+  // Zero means "not given" in a literal (and has no bit length): refuse it
+  // here rather than let Parameters::create see it.
+  for (std::size_t i = 0; i < lit.q_primes.size(); ++i) {
+    if (lit.q_primes[i] == 0) throw FormatError("primes: q_" + std::to_string(i) + " is 0");
+  }
+  if (lit.p_prime == 0) throw FormatError("special prime: is 0");
   lit.insecure_opt_out_for_test = opt_out;
   auto params = rlwe::Parameters::create(lit);
   if (params->id() != env.param_id) {
@@ -195,6 +212,7 @@ std::shared_ptr<const rlwe::Parameters> load_parameters(ByteView bytes,
 Bytes save(const rlwe::Context& ctx, const rlwe::SecretKey& sk) {
   rlwe::require_param_id(sk.param_id, ctx.id(), "save secret key");
   ByteWriter w;
+  w.reserve(poly_bytes(ctx.key_basis()));  // no reallocation leaves copies behind
   put_poly(w, sk.s, ctx.key_basis());
   return finish(ObjectType::SecretKey, ctx.id(), w);
 }
@@ -323,10 +341,12 @@ rlwe::Ciphertext load_ciphertext(const rlwe::Context& ctx, ByteView bytes) {
   ct.param_id = ctx.id();
   ct.level = get_level(o.reader, ctx);
   ct.scale = get_scale(o.reader, ctx);
-  const u64 size = o.reader.get_count("ciphertext size", kMaxCiphertextSize, 1);
-  if (size < 1) throw FormatError("ciphertext size: must be at least 1");
-  for (u64 i = 0; i < size; ++i)
-    ct.polys.push_back(get_poly(o.reader, ctx.basis_q(ct.level), "ciphertext"));
+  const RnsBasis& basis = ctx.basis_q(ct.level);
+  // Bounded by kMaxCiphertextSize and by the polynomials actually present.
+  const u64 size = o.reader.get_count("ciphertext size", kMaxCiphertextSize, poly_bytes(basis));
+  if (size < 1) throw FormatError("ciphertext size: got 0, expected at least 1");
+  ct.polys.reserve(size);
+  for (u64 i = 0; i < size; ++i) ct.polys.push_back(get_poly(o.reader, basis, "ciphertext"));
   o.reader.expect_end();
   return ct;
 }

@@ -2,12 +2,17 @@
 //
 // Loaders check, before allocating anything: the envelope (magic, version,
 // type, parameter id, size, checksum), then every count against what the
-// context allows, then every coefficient against its prime. Bad input throws
-// FormatError (or rlwe::ParameterError for a valid but refused parameter set)
-// and never yields a partly-built object.
+// context allows and the bytes present, then every coefficient against its
+// prime. Bad input throws FormatError (load_parameters: rlwe::ParameterError
+// for a well-formed set that rlwe::Parameters::create refuses, e.g. an
+// insecure one) and never yields a partly-built object.
 //
 // Limbs are bit-packed at the width of their prime, so a 36-bit limb takes
-// 36 bits per coefficient rather than 64.
+// 36 bits per coefficient rather than 64. The encoding is canonical: a loaded
+// object saves back to exactly the bytes it was loaded from. Payload layouts
+// are in README.md. save() throws rlwe::MismatchError for an object of another
+// parameter set and std::invalid_argument for a malformed one (wrong shape,
+// coefficient form, ciphertext size outside [1, kMaxCiphertextSize]).
 #pragma once
 
 #include <cstdint>
