@@ -77,14 +77,8 @@ void load_all(unsigned kind, bool bgv, std::span<const std::uint8_t> in) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size == 0) return 0;
-  const unsigned kind = data[0] & 3;
-  const bool bgv = (data[0] >> 2) & 1;
-  std::span<const std::uint8_t> in(data + 1, size - 1);
-  load_all(kind, bgv, in);
-  const Bytes fixed = veil::fuzz::repair_checksum(in);
-  if (!veil::fuzz::same_bytes(fixed, in)) load_all(kind, bgv, fixed);
-  return 0;
+  return veil::fuzz::drive_selected(
+      data, size, [](unsigned kind, bool bgv, auto in) { load_all(kind, bgv, in); });
 }
 
 namespace veil::fuzz {

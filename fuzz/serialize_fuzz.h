@@ -126,4 +126,19 @@ inline Bytes with_selector(std::uint8_t selector, const Bytes& envelope) {
   return out;
 }
 
+// The shared entry point of the object-loader targets: byte 0 selects the
+// object kind (bits 0-1) and the context (bit 2, BGV); the rest is tried as
+// given and, when that differs, with its envelope checksum recomputed.
+template <typename Load>
+int drive_selected(const std::uint8_t* data, std::size_t size, Load load) {
+  if (size == 0) return 0;
+  const unsigned kind = data[0] & 3;
+  const bool bgv = (data[0] >> 2) & 1;
+  std::span<const std::uint8_t> in(data + 1, size - 1);
+  load(kind, bgv, in);
+  const Bytes fixed = repair_checksum(in);
+  if (!same_bytes(fixed, in)) load(kind, bgv, std::span<const std::uint8_t>(fixed));
+  return 0;
+}
+
 }  // namespace veil::fuzz
