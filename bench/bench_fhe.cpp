@@ -106,8 +106,8 @@ void report(benchmark::State& state, Scheme scheme, std::size_t n, const std::st
   state.counters["seal_us"] = it->second[idx];
   // Google Benchmark divides kIsIterationInvariantRate counters by the time;
   // the speed-up is (seal seconds) / (our seconds per iteration).
-  state.counters["speedup_vs_seal"] = benchmark::Counter(
-      it->second[idx] * 1e-6, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["speedup_vs_seal"] =
+      benchmark::Counter(it->second[idx] * 1e-6, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 template <typename Body>
@@ -118,18 +118,23 @@ void run(benchmark::State& state, Scheme scheme, const std::string& op, Body bod
   report(state, scheme, n, op);
 }
 
-#define VEIL_FHE_BENCH(scheme_tag, scheme, op, body)                                  \
-  void BM_##scheme_tag##_##op(benchmark::State& state) {                              \
-    run(state, scheme, #op, [](Fixture& f) body);                                     \
-  }                                                                                   \
-  BENCHMARK(BM_##scheme_tag##_##op)->Arg(4096)->Arg(8192)->Arg(16384)->Unit(benchmark::kMicrosecond);
+#define VEIL_FHE_BENCH(scheme_tag, scheme, op, body)     \
+  void BM_##scheme_tag##_##op(benchmark::State& state) { \
+    run(state, scheme, #op, [](Fixture & f) body);       \
+  }                                                      \
+  BENCHMARK(BM_##scheme_tag##_##op)                      \
+      ->Arg(4096)                                        \
+      ->Arg(8192)                                        \
+      ->Arg(16384)                                       \
+      ->Unit(benchmark::kMicrosecond);
 
 #define VEIL_FHE_BENCH_BOTH(op, body)           \
   VEIL_FHE_BENCH(ckks, Scheme::kCkks, op, body) \
   VEIL_FHE_BENCH(bgv, Scheme::kBgv, op, body)
 
 VEIL_FHE_BENCH_BOTH(encrypt_sk, { benchmark::DoNotOptimize(f.enc_sk->encrypt(f.pt)); })
-VEIL_FHE_BENCH_BOTH(encrypt_sk_seeded, { benchmark::DoNotOptimize(f.enc_sk->encrypt_seeded(f.pt)); })
+VEIL_FHE_BENCH_BOTH(encrypt_sk_seeded,
+                    { benchmark::DoNotOptimize(f.enc_sk->encrypt_seeded(f.pt)); })
 VEIL_FHE_BENCH_BOTH(encrypt_pk, { benchmark::DoNotOptimize(f.enc_pk->encrypt(f.pt)); })
 VEIL_FHE_BENCH_BOTH(decrypt, { benchmark::DoNotOptimize(f.dec->decrypt(f.ct)); })
 VEIL_FHE_BENCH_BOTH(add, {

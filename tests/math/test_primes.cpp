@@ -10,9 +10,9 @@ TEST(Primes, MillerRabinKnownValues) {
   EXPECT_TRUE(is_prime(2));
   EXPECT_TRUE(is_prime(65537));
   EXPECT_TRUE(is_prime((1ull << 61) - 1));
-  EXPECT_FALSE(is_prime(3215031751ull));            // strong pseudoprime to 2,3,5,7
-  EXPECT_FALSE(is_prime(3825123056546413051ull));   // strong pseudoprime to bases up to 23
-  EXPECT_TRUE(is_prime(18446744073709551557ull));   // largest 64-bit prime
+  EXPECT_FALSE(is_prime(3215031751ull));           // strong pseudoprime to 2,3,5,7
+  EXPECT_FALSE(is_prime(3825123056546413051ull));  // strong pseudoprime to bases up to 23
+  EXPECT_TRUE(is_prime(18446744073709551557ull));  // largest 64-bit prime
 }
 
 TEST(Primes, GeneratesNttFriendlyDistinctPrimes) {

@@ -3,7 +3,8 @@
 namespace veil::math {
 
 Modulus::Modulus(u64 q) : q_(q) {
-  if (q < 2) throw std::invalid_argument("Modulus: value must be at least 2, got " + std::to_string(q));
+  if (q < 2)
+    throw std::invalid_argument("Modulus: value must be at least 2, got " + std::to_string(q));
   bits_ = 64 - __builtin_clzll(q);
   if (bits_ > kMaxModulusBits) {
     throw std::invalid_argument("Modulus: at most " + std::to_string(kMaxModulusBits) +

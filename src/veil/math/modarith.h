@@ -64,13 +64,9 @@ inline u64 add_mod(u64 a, u64 b, const Modulus& m) {
   u64 s = a + b;
   return s >= m.value() ? s - m.value() : s;
 }
-inline u64 sub_mod(u64 a, u64 b, const Modulus& m) {
-  return a >= b ? a - b : a + m.value() - b;
-}
+inline u64 sub_mod(u64 a, u64 b, const Modulus& m) { return a >= b ? a - b : a + m.value() - b; }
 inline u64 neg_mod(u64 a, const Modulus& m) { return a == 0 ? 0 : m.value() - a; }
-inline u64 mul_mod(u64 a, u64 b, const Modulus& m) {
-  return m.reduce128(static_cast<u128>(a) * b);
-}
+inline u64 mul_mod(u64 a, u64 b, const Modulus& m) { return m.reduce128(static_cast<u128>(a) * b); }
 
 // Shoup precomputation: for a fixed multiplicand w < q, w' = floor(w * 2^64 / q)
 // turns w * x mod q into two multiplications and no division.
