@@ -15,13 +15,6 @@ namespace {
 // Domain of the stream that expands a seeded ciphertext's c_1.
 constexpr std::uint64_t kSeededA = 0x53454544;  // "SEED"
 
-// The first `limbs` limbs of a polynomial with more limbs (a prefix basis).
-RnsPoly prefix_of(const RnsPoly& p, std::size_t limbs) {
-  RnsPoly out(p.n(), limbs, p.form());
-  std::copy(p.data(), p.data() + out.word_count(), out.data());
-  return out;
-}
-
 void check_secret_key(const Context& ctx, const SecretKey& sk) {
   require_param_id(sk.param_id, ctx.id(), "secret key");
   ring::require_shape(sk.s, ctx.key_basis(), "secret key");
@@ -57,16 +50,25 @@ Ciphertext Encryptor::encrypt(const Plaintext& pt) const {
   auto xof = ring::Xof::fresh();
   if (pk_) {
     // c = (b u + e0 + m, a u + e1) with u ternary.
+    // The public key's first limbs are read in place (it has the top level's
+    // limbs; `basis` is a prefix), and each output is written in one pass.
     RnsPoly u;
     ring::sample_ternary(xof, basis, u);
     ring::to_eval(u, basis);
-    RnsPoly b = prefix_of(pk_->b, basis.size()), a = prefix_of(pk_->a, basis.size());
-    ring::multiply(b, u, ct.polys[0], basis);
-    ring::multiply(a, u, ct.polys[1], basis);
+    ct.polys[0] = sample_scaled_noise(*ctx_, xof, basis);
+    ct.polys[1] = sample_scaled_noise(*ctx_, xof, basis);
+    const std::size_t n = basis.n();
+    for (std::size_t l = 0; l < basis.size(); ++l) {
+      const math::Modulus& q = basis.modulus(l);
+      const u64 *ul = u.limb(l), *bl = pk_->b.limb(l), *al = pk_->a.limb(l), *ml = pt.poly.limb(l);
+      u64 *z0 = ct.polys[0].limb(l), *z1 = ct.polys[1].limb(l);
+      for (std::size_t j = 0; j < n; ++j) {
+        // Operands are below 2^61: product plus two residues fits 128 bits.
+        z0[j] = q.reduce128(static_cast<math::u128>(bl[j]) * ul[j] + z0[j] + ml[j]);
+        z1[j] = q.reduce128(static_cast<math::u128>(al[j]) * ul[j] + z1[j]);
+      }
+    }
     u.secure_zero();
-    ring::add(ct.polys[0], sample_scaled_noise(*ctx_, xof, basis), ct.polys[0], basis);
-    ring::add(ct.polys[1], sample_scaled_noise(*ctx_, xof, basis), ct.polys[1], basis);
-    ring::add(ct.polys[0], pt.poly, ct.polys[0], basis);
     return ct;
   }
   // Secret key: c = (-a s + e + m, a) with a uniform.
