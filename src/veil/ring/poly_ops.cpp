@@ -30,40 +30,49 @@ void require_eval(const RnsPoly& a, const char* what) {
     throw std::invalid_argument(std::string(what) + ": operand must be in evaluation form");
   }
 }
+// The skeleton shared by the element-wise binary operations: shape and form
+// checks, output preparation, then z = op(x, y, modulus) over every limb.
+template <typename Op>
+void binary_limbwise(const RnsPoly& a, const RnsPoly& b, RnsPoly& out, const RnsBasis& basis,
+                     const char* what, bool needs_eval, Op op) {
+  require_shape(a, basis, what);
+  require_shape(b, basis, what);
+  if (needs_eval) {
+    require_eval(a, what);
+    require_eval(b, what);
+  } else {
+    require_same_form(a, b, what);
+  }
+  prepare_out(a, out);
+  const std::size_t n = basis.n();
+  for (std::size_t i = 0; i < basis.size(); ++i) {
+    // A local copy: through a reference the compiler must assume the stores
+    // to z may change the modulus, reloading it and not vectorising.
+    const math::Modulus m = basis.modulus(i);
+    const u64 *x = a.limb(i), *y = b.limb(i);
+    u64* z = out.limb(i);
+    for (std::size_t j = 0; j < n; ++j) z[j] = op(x[j], y[j], m);
+  }
+}
 }  // namespace
 
 void add(const RnsPoly& a, const RnsPoly& b, RnsPoly& out, const RnsBasis& basis) {
-  require_shape(a, basis, "add");
-  require_shape(b, basis, "add");
-  require_same_form(a, b, "add");
-  prepare_out(a, out);
-  const std::size_t n = basis.n();
-  for (std::size_t i = 0; i < basis.size(); ++i) {
-    const u64 q = basis.modulus(i).value();
-    const u64 *x = a.limb(i), *y = b.limb(i);
-    u64* z = out.limb(i);
-    for (std::size_t j = 0; j < n; ++j) {
-      u64 s = x[j] + y[j];
-      z[j] = s >= q ? s - q : s;
-    }
-  }
+  binary_limbwise(a, b, out, basis, "add", false, [](u64 x, u64 y, const math::Modulus& m) {
+    const u64 s = x + y;
+    return s >= m.value() ? s - m.value() : s;
+  });
 }
 
 void sub(const RnsPoly& a, const RnsPoly& b, RnsPoly& out, const RnsBasis& basis) {
-  require_shape(a, basis, "sub");
-  require_shape(b, basis, "sub");
-  require_same_form(a, b, "sub");
-  prepare_out(a, out);
-  const std::size_t n = basis.n();
-  for (std::size_t i = 0; i < basis.size(); ++i) {
-    const u64 q = basis.modulus(i).value();
-    const u64 *x = a.limb(i), *y = b.limb(i);
-    u64* z = out.limb(i);
-    for (std::size_t j = 0; j < n; ++j) {
-      u64 d = x[j] + q - y[j];
-      z[j] = d >= q ? d - q : d;
-    }
-  }
+  binary_limbwise(a, b, out, basis, "sub", false, [](u64 x, u64 y, const math::Modulus& m) {
+    const u64 d = x + m.value() - y;
+    return d >= m.value() ? d - m.value() : d;
+  });
+}
+
+void multiply(const RnsPoly& a, const RnsPoly& b, RnsPoly& out, const RnsBasis& basis) {
+  binary_limbwise(a, b, out, basis, "multiply", true,
+                  [](u64 x, u64 y, const math::Modulus& m) { return math::mul_mod(x, y, m); });
 }
 
 void negate(const RnsPoly& a, RnsPoly& out, const RnsBasis& basis) {
@@ -75,21 +84,6 @@ void negate(const RnsPoly& a, RnsPoly& out, const RnsBasis& basis) {
     const u64* x = a.limb(i);
     u64* z = out.limb(i);
     for (std::size_t j = 0; j < n; ++j) z[j] = x[j] == 0 ? 0 : q - x[j];
-  }
-}
-
-void multiply(const RnsPoly& a, const RnsPoly& b, RnsPoly& out, const RnsBasis& basis) {
-  require_shape(a, basis, "multiply");
-  require_shape(b, basis, "multiply");
-  require_eval(a, "multiply");
-  require_eval(b, "multiply");
-  prepare_out(a, out);
-  const std::size_t n = basis.n();
-  for (std::size_t i = 0; i < basis.size(); ++i) {
-    const math::Modulus& m = basis.modulus(i);
-    const u64 *x = a.limb(i), *y = b.limb(i);
-    u64* z = out.limb(i);
-    for (std::size_t j = 0; j < n; ++j) z[j] = math::mul_mod(x[j], y[j], m);
   }
 }
 
