@@ -11,11 +11,8 @@ namespace veil::bgv {
 
 using math::u64;
 
-Encoder::Encoder(rlwe::ContextPtr ctx) : ctx_(std::move(ctx)) {
-  if (ctx_->scheme() != rlwe::Scheme::kBgv) {
-    throw rlwe::MismatchError("bgv::Encoder: context is " + rlwe::to_string(ctx_->scheme()) +
-                              ", expected BGV");
-  }
+Encoder::Encoder(rlwe::ContextPtr ctx)
+    : ctx_(rlwe::require_scheme(std::move(ctx), rlwe::Scheme::kBgv, "bgv::Encoder")) {
   t_ = ctx_->plain_modulus();
   const u64 t = t_.value(), two_n = 2 * ctx_->n();
   if ((t - 1) % two_n == 0 && math::is_prime(t)) {

@@ -9,12 +9,9 @@
 
 namespace veil::bgv {
 
-Evaluator::Evaluator(rlwe::ContextPtr ctx) : ctx_(ctx), core_(ctx) {
-  if (ctx_->scheme() != rlwe::Scheme::kBgv) {
-    throw rlwe::MismatchError("bgv::Evaluator: context is " + rlwe::to_string(ctx_->scheme()) +
-                              ", expected BGV");
-  }
-}
+Evaluator::Evaluator(rlwe::ContextPtr ctx)
+    : ctx_(rlwe::require_scheme(std::move(ctx), rlwe::Scheme::kBgv, "bgv::Evaluator")),
+      core_(ctx_) {}
 
 void Evaluator::multiply_const(const Ct& a, std::uint64_t c, Ct& out) const {
   const std::uint64_t t = ctx_->params().t();

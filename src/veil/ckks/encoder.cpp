@@ -8,7 +8,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "veil/ckks/check.h"
 #include "veil/ring/poly_ops.h"
 #include "veil/rlwe/errors.h"
 
@@ -47,7 +46,7 @@ void to_digits(long double x, std::vector<u64>& digits) {
 }  // namespace
 
 Encoder::Encoder(rlwe::ContextPtr ctx)
-    : ctx_(detail::require_ckks(std::move(ctx), "ckks::Encoder")), embedding_(ctx_->n()) {}
+    : ctx_(rlwe::require_scheme(std::move(ctx), rlwe::Scheme::kCkks, "ckks::Encoder")), embedding_(ctx_->n()) {}
 
 void Encoder::check_scale_and_level(double scale, std::size_t level, const char* what) const {
   if (!std::isfinite(scale) || scale <= 0) {

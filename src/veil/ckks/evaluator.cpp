@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <string>
 
-#include "veil/ckks/check.h"
 #include "veil/math/galois.h"
 #include "veil/rlwe/errors.h"
 
@@ -13,7 +12,7 @@ using rlwe::Ciphertext;
 using rlwe::Plaintext;
 
 Evaluator::Evaluator(rlwe::ContextPtr ctx)
-    : ctx_(detail::require_ckks(std::move(ctx), "ckks::Evaluator")), core_(ctx_), encoder_(ctx_) {}
+    : ctx_(rlwe::require_scheme(std::move(ctx), rlwe::Scheme::kCkks, "ckks::Evaluator")), core_(ctx_), encoder_(ctx_) {}
 
 void Evaluator::add(const Ciphertext& a, const Ciphertext& b, Ciphertext& out) const {
   core_.add(a, b, out);

@@ -35,6 +35,15 @@ const std::vector<std::uint32_t>& Context::galois_permutation(std::uint64_t galo
   return *it->second;
 }
 
+ContextPtr require_scheme(ContextPtr ctx, Scheme scheme, const char* who) {
+  if (!ctx) throw MismatchError(std::string(who) + ": null context");
+  if (ctx->scheme() != scheme) {
+    throw MismatchError(std::string(who) + ": the context is for " + to_string(ctx->scheme()) +
+                        ", expected " + to_string(scheme));
+  }
+  return ctx;
+}
+
 void Context::require_level(std::size_t level, const char* what) const {
   if (level > max_level()) {
     throw MismatchError(std::string(what) + ": level " + std::to_string(level) +

@@ -62,4 +62,7 @@ class Context {
 
 using ContextPtr = std::shared_ptr<const Context>;
 
+// Returns ctx, or throws MismatchError when it is null or for another scheme.
+ContextPtr require_scheme(ContextPtr ctx, Scheme scheme, const char* who);
+
 }  // namespace veil::rlwe
