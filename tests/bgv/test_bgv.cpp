@@ -286,3 +286,20 @@ TEST_P(BgvTest, NoiseBudgetReport) {
   EXPECT_GT(after_rot, fresh_pk - 3);
   EXPECT_GT(after_switch, 0);
 }
+
+TEST(BgvEncoder, RefusesNullAndForeignContexts) {
+  EXPECT_THROW(bgv::Encoder(nullptr), MismatchError);
+  EXPECT_THROW(bgv::Evaluator(nullptr), MismatchError);
+  ParameterLiteral lit;
+  lit.scheme = Scheme::kCkks;
+  lit.n = 4096;
+  lit.q_bits = {36, 36};
+  lit.p_bits = 37;
+  auto ckks = Context::create(lit);
+  try {
+    bgv::Encoder e(ckks);
+    ADD_FAILURE() << "a CKKS context was accepted";
+  } catch (const MismatchError& e) {
+    EXPECT_NE(std::string(e.what()).find("expected BGV"), std::string::npos) << e.what();
+  }
+}

@@ -46,7 +46,8 @@ void to_digits(long double x, std::vector<u64>& digits) {
 }  // namespace
 
 Encoder::Encoder(rlwe::ContextPtr ctx)
-    : ctx_(rlwe::require_scheme(std::move(ctx), rlwe::Scheme::kCkks, "ckks::Encoder")), embedding_(ctx_->n()) {}
+    : ctx_(rlwe::require_scheme(std::move(ctx), rlwe::Scheme::kCkks, "ckks::Encoder")),
+      embedding_(ctx_->n()) {}
 
 void Encoder::check_scale_and_level(double scale, std::size_t level, const char* what) const {
   if (!std::isfinite(scale) || scale <= 0) {

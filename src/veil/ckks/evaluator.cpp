@@ -12,7 +12,9 @@ using rlwe::Ciphertext;
 using rlwe::Plaintext;
 
 Evaluator::Evaluator(rlwe::ContextPtr ctx)
-    : ctx_(rlwe::require_scheme(std::move(ctx), rlwe::Scheme::kCkks, "ckks::Evaluator")), core_(ctx_), encoder_(ctx_) {}
+    : ctx_(rlwe::require_scheme(std::move(ctx), rlwe::Scheme::kCkks, "ckks::Evaluator")),
+      core_(ctx_),
+      encoder_(ctx_) {}
 
 void Evaluator::add(const Ciphertext& a, const Ciphertext& b, Ciphertext& out) const {
   core_.add(a, b, out);
