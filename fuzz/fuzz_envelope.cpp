@@ -37,7 +37,7 @@ std::uint64_t load_le(const std::uint8_t* p, int bytes) {
   return v;
 }
 
-ObjectType known_type(std::uint64_t x) { return static_cast<ObjectType>(1 + x % 8); }
+ObjectType known_type(std::uint64_t x) { return static_cast<ObjectType>(1 + x % 13); }
 
 // Opens `in`; on success checks everything the caller can rely on.
 void open_checked(std::span<const std::uint8_t> in, ObjectType type,

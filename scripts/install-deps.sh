@@ -10,6 +10,10 @@ packages=(
   libbenchmark-dev
   clang libclang-rt-14-dev # libFuzzer targets
   clang-format
+  libsqlite3-dev           # gallery store: external ids and tombstones
+  libcli11-dev             # the veil command line
+  nlohmann-json3-dev       # JSON output and manifests
+  libfaiss-dev libopenblas-dev  # plaintext baseline (IndexFlatIP)
 )
 
 missing=()

@@ -75,6 +75,16 @@ std::string to_string(ObjectType type) {
       return "Ciphertext";
     case ObjectType::SeededCiphertext:
       return "SeededCiphertext";
+    case ObjectType::SearchConfig:
+      return "SearchConfig";
+    case ObjectType::GallerySegment:
+      return "GallerySegment";
+    case ObjectType::SearchQuery:
+      return "SearchQuery";
+    case ObjectType::SearchResponse:
+      return "SearchResponse";
+    case ObjectType::GalleryBatch:
+      return "GalleryBatch";
   }
   return "unknown";
 }
