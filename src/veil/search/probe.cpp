@@ -1,0 +1,192 @@
+#include "veil/search/probe.h"
+
+#include "veil/io/envelope.h"
+#include "veil/io/errors.h"
+#include "veil/io/serialize.h"
+#include "veil/math/modarith.h"
+#include "veil/ring/poly_ops.h"
+#include "veil/rlwe/encryptor.h"
+#include "veil/rlwe/errors.h"
+#include "veil/rlwe/evaluator.h"
+#include "veil/rlwe/keygen.h"
+#include "veil/search/enroll.h"
+#include "veil/search/parallel.h"
+#include "veil/search/quantize.h"
+
+namespace veil::search {
+
+namespace {
+void check_context(const SearchConfig& config, const rlwe::ContextPtr& ctx, const char* who) {
+  if (!ctx) throw rlwe::MismatchError(std::string(who) + ": null context");
+  if (ctx->params().q() != config.q || ctx->params().p() != config.special_prime) {
+    throw rlwe::MismatchError(std::string(who) + ": context does not match the search config");
+  }
+}
+}  // namespace
+
+ProbeEncryptor::ProbeEncryptor(const SearchConfig& config, rlwe::ContextPtr ctx,
+                               const rlwe::SecretKey& sk)
+    : config_(config), ctx_(std::move(ctx)), sk_(sk) {
+  check_context(config_, ctx_, "probe encryptor");
+  rlwe::require_param_id(sk.param_id, ctx_->id(), "probe encryptor secret key");
+}
+
+ProbeEncryptor::ProbeEncryptor(const SearchConfig& config, rlwe::ContextPtr ctx,
+                               const rlwe::PublicKey& pk)
+    : config_(config), ctx_(std::move(ctx)), pk_(pk) {
+  check_context(config_, ctx_, "probe encryptor");
+  rlwe::require_param_id(pk.param_id, ctx_->id(), "probe encryptor public key");
+  if (config.probe != Encryption::kPublicKey) {
+    throw rlwe::MismatchError(
+        "probe encryptor: this search config was derived for secret-key probes; public-key "
+        "probes need a config derived with probe = public-key");
+  }
+}
+
+EncryptedProbe ProbeEncryptor::encrypt(std::span<const std::int16_t> probe) const {
+  if (probe.size() != config_.dimension) {
+    throw InputError("probe has dimension " + std::to_string(probe.size()) + ", the gallery expects " +
+                     std::to_string(config_.dimension));
+  }
+  for (std::int16_t v : probe) {
+    if (v > static_cast<int>(config_.quant_scale) || v < -static_cast<int>(config_.quant_scale)) {
+      throw InputError("probe is not quantised at this gallery's scale " +
+                       std::to_string(config_.quant_scale));
+    }
+  }
+  const auto& basis = ctx_->basis_q(1);
+  rlwe::Plaintext pt;
+  pt.param_id = ctx_->id();
+  pt.level = 1;
+  pt.poly = ring::RnsPoly(config_.n, kPrimes, ring::Form::kCoeff);
+  for (std::size_t l = 0; l < kPrimes; ++l) {
+    const math::Modulus& q = basis.modulus(l);
+    // Delta_q / 2^L mod q: the expansion multiplies every coefficient by 2^L.
+    const math::u64 two_l = math::pow_mod(2, config_.expansion_levels, q);
+    const math::u64 factor = math::mul_mod(q.reduce(config_.probe_delta), math::inv_mod(two_l, q), q);
+    math::u64* m = pt.poly.limb(l);
+    for (std::size_t j = 0; j < probe.size(); ++j) {
+      m[j] = math::mul_mod(math::signed_to_mod_ct(probe[j], q.value()), factor, q);
+    }
+  }
+  ring::to_eval(pt.poly, basis);
+  EncryptedProbe out;
+  if (sk_) {
+    out.seeded = rlwe::Encryptor(ctx_, *sk_).encrypt_seeded(pt);
+  } else {
+    out.full = rlwe::Encryptor(ctx_, *pk_).encrypt(pt);
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> save_probe(const rlwe::Context& ctx, const EncryptedProbe& probe) {
+  if (probe.seeded) return io::save(ctx, *probe.seeded);
+  if (probe.full) return io::save(ctx, *probe.full);
+  throw std::invalid_argument("save_probe: empty probe");
+}
+
+EncryptedProbe load_probe(const rlwe::Context& ctx, std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < io::kEnvelopeHeaderSize) {
+    throw io::FormatError("probe: " + std::to_string(bytes.size()) + " bytes is shorter than a header");
+  }
+  const auto type = static_cast<io::ObjectType>(bytes[io::kEnvelopeTypeOffset] |
+                                                (bytes[io::kEnvelopeTypeOffset + 1] << 8));
+  EncryptedProbe p;
+  if (type == io::ObjectType::SeededCiphertext) {
+    p.seeded = io::load_seeded_ciphertext(ctx, bytes);
+    if (p.seeded->level != 1) throw io::FormatError("probe: expected a level-1 ciphertext");
+  } else if (type == io::ObjectType::Ciphertext) {
+    p.full = io::load_ciphertext(ctx, bytes);
+    if (p.full->level != 1 || p.full->size() != 2) {
+      throw io::FormatError("probe: expected a fresh (size 2, level 1) ciphertext");
+    }
+  } else {
+    throw io::FormatError("probe: expected a Ciphertext or SeededCiphertext, got " +
+                          io::describe(type));
+  }
+  return p;
+}
+
+rlwe::GaloisKeys make_expansion_keys(const SearchConfig& config, rlwe::ContextPtr ctx,
+                                     const rlwe::SecretKey& sk) {
+  check_context(config, ctx, "expansion keys");
+  return rlwe::KeyGenerator(ctx).galois_keys(sk, config.galois_elements());
+}
+
+ProbeExpander::ProbeExpander(const SearchConfig& config, rlwe::ContextPtr ctx, rlwe::GaloisKeys keys)
+    : config_(config), ctx_(std::move(ctx)), keys_(std::move(keys)) {
+  check_context(config_, ctx_, "probe expander");
+  rlwe::require_param_id(keys_.param_id, ctx_->id(), "probe expander Galois keys");
+  for (auto g : config_.galois_elements()) {
+    if (!keys_.has(g)) {
+      throw rlwe::MismatchError("probe expander: no Galois key for element " + std::to_string(g));
+    }
+  }
+  const auto& basis = ctx_->basis_q(1);
+  const std::size_t n = config_.n;
+  for (std::size_t i = 0; i < config_.expansion_levels; ++i) {
+    // X^(-k) = -X^(n-k) in Z[X]/(X^n + 1).
+    const std::size_t k = std::size_t{1} << i;
+    ring::RnsPoly m(n, kPrimes, ring::Form::kCoeff);
+    for (std::size_t l = 0; l < kPrimes; ++l) m.limb(l)[n - k] = basis.modulus(l).value() - 1;
+    ring::to_eval(m, basis);
+    monomials_.push_back(std::move(m));
+  }
+}
+
+std::vector<rlwe::Ciphertext> ProbeExpander::expand_ciphertexts(const EncryptedProbe& probe,
+                                                                std::size_t threads) const {
+  rlwe::Ciphertext root;
+  if (probe.seeded) {
+    root = rlwe::expand_seeded(*ctx_, *probe.seeded);
+  } else if (probe.full) {
+    root = *probe.full;
+  } else {
+    throw std::invalid_argument("expand: empty probe");
+  }
+  rlwe::require_param_id(root.param_id, ctx_->id(), "probe");
+  if (root.level != 1 || root.size() != 2) {
+    throw rlwe::MismatchError("expand: expected a fresh level-1 ciphertext");
+  }
+  const auto& basis = ctx_->basis_q(1);
+  rlwe::Evaluator ev(ctx_);
+  std::vector<rlwe::Ciphertext> cts{std::move(root)};
+  for (std::size_t i = 0; i < config_.expansion_levels; ++i) {
+    const std::size_t half = cts.size();
+    const std::uint64_t g = (config_.n >> i) + 1;
+    std::vector<rlwe::Ciphertext> next(2 * half);
+    parallel_for(half, threads, [&](std::size_t k, std::size_t) {
+      rlwe::Ciphertext sc;
+      ev.apply_galois(cts[k], g, keys_, sc);
+      ev.add(cts[k], sc, next[k]);
+      rlwe::Ciphertext diff;
+      ev.sub(cts[k], sc, diff);
+      for (auto& p : diff.polys) {
+        ring::RnsPoly shifted;
+        ring::multiply(p, monomials_[i], shifted, basis);
+        p = std::move(shifted);
+      }
+      next[k + half] = std::move(diff);
+    });
+    cts = std::move(next);
+  }
+  cts.resize(config_.dimension);
+  return cts;
+}
+
+Words ProbeExpander::expand(const EncryptedProbe& probe, std::size_t threads) const {
+  auto cts = expand_ciphertexts(probe, threads);
+  const std::size_t n = config_.n, d = config_.dimension;
+  Words words(config_.block_words());
+  parallel_for(d, threads, [&](std::size_t j, std::size_t) {
+    for (std::size_t p = 0; p < 2; ++p) {
+      for (std::size_t l = 0; l < kPrimes; ++l) {
+        const math::u64* c = cts[j].polys[p].limb(l);
+        for (std::size_t k = 0; k < n; ++k) words[word_index(d, k, l, j, p)] = static_cast<std::uint32_t>(c[k]);
+      }
+    }
+  });
+  return words;
+}
+
+}  // namespace veil::search

@@ -1,0 +1,67 @@
+// The compact encrypted probe and its oblivious expansion on the server.
+//
+// The client encrypts ONE ciphertext whose coefficient j is
+// Delta_q * q~_j / 2^L (mod Q), L = ceil(log2 d). The server, holding only
+// Galois keys for X -> X^(N/2^i + 1), splits it level by level (the PIR
+// expansion of SealPIR): c + sigma(c) keeps the coefficients at even
+// positions, (c - sigma(c)) X^(-2^i) the odd ones moved down. After L levels
+// ciphertext j encrypts the constant Delta_q * q~_j: the per-dimension
+// ciphertexts the kernel multiplies with, never seen in the clear.
+#pragma once
+
+#include <optional>
+#include <span>
+
+#include "veil/rlwe/context.h"
+#include "veil/rlwe/objects.h"
+#include "veil/search/config.h"
+#include "veil/search/layout.h"
+
+namespace veil::search {
+
+// Seed-compressed when the key holder encrypts (half the bytes), full when a
+// capture device encrypts with the public key.
+struct EncryptedProbe {
+  std::optional<rlwe::SeededCiphertext> seeded;
+  std::optional<rlwe::Ciphertext> full;
+};
+
+class ProbeEncryptor {
+ public:
+  ProbeEncryptor(const SearchConfig& config, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk);
+  ProbeEncryptor(const SearchConfig& config, rlwe::ContextPtr ctx, const rlwe::PublicKey& pk);
+  // `probe` is one quantised row (quantize_rows at the config's scale).
+  EncryptedProbe encrypt(std::span<const std::int16_t> probe) const;
+
+ private:
+  SearchConfig config_;
+  rlwe::ContextPtr ctx_;
+  std::optional<rlwe::PublicKey> pk_;
+  std::optional<rlwe::SecretKey> sk_;
+};
+
+std::vector<std::uint8_t> save_probe(const rlwe::Context& ctx, const EncryptedProbe& probe);
+// Either serialized form; throws io::FormatError / rlwe::MismatchError.
+EncryptedProbe load_probe(const rlwe::Context& ctx, std::span<const std::uint8_t> bytes);
+
+// Galois keys the server needs for expansion (the key holder makes them once).
+rlwe::GaloisKeys make_expansion_keys(const SearchConfig& config, rlwe::ContextPtr ctx,
+                                     const rlwe::SecretKey& sk);
+
+class ProbeExpander {
+ public:
+  ProbeExpander(const SearchConfig& config, rlwe::ContextPtr ctx, rlwe::GaloisKeys keys);
+  // The d per-dimension ciphertexts in the block layout (layout.h).
+  Words expand(const EncryptedProbe& probe, std::size_t threads) const;
+  // The expanded ciphertexts themselves (for tests of the noise model).
+  std::vector<rlwe::Ciphertext> expand_ciphertexts(const EncryptedProbe& probe,
+                                                   std::size_t threads) const;
+
+ private:
+  SearchConfig config_;
+  rlwe::ContextPtr ctx_;
+  rlwe::GaloisKeys keys_;
+  std::vector<ring::RnsPoly> monomials_;  // X^(-2^i), evaluation form, per level
+};
+
+}  // namespace veil::search

@@ -1,0 +1,61 @@
+// The search server: expands a compact probe, scans gallery blocks with the
+// kernel, and switches each block's degree-2 result (e0, e1, e2) down to the
+// response prime in coefficient form. It holds no secret: only the Galois
+// keys for expansion, and it never sees a template, a probe or a score.
+#pragma once
+
+#include <span>
+
+#include "veil/math/ntt.h"
+#include "veil/search/probe.h"
+#include "veil/search/scan_kernel.h"
+
+namespace veil::search {
+
+// What leaves the server: per block, (e0, e1, e2) mod the response prime,
+// coefficient form, n words each.
+struct EncryptedScores {
+  std::uint64_t param_id = 0;
+  std::size_t n = 0;
+  std::size_t blocks = 0;
+  Words words;  // blocks x 3 x n
+  const std::uint32_t* block(std::size_t b) const { return words.data() + b * 3 * n; }
+};
+
+std::vector<std::uint8_t> save_scores(const SearchConfig& config, const EncryptedScores& s);
+EncryptedScores load_scores(const SearchConfig& config, std::uint64_t param_id,
+                            std::span<const std::uint8_t> bytes);
+
+struct ScanTimings {
+  double expand_s = 0, scan_s = 0, reduce_s = 0;  // wall seconds of each phase
+};
+
+class SearchServer {
+ public:
+  SearchServer(const SearchConfig& config, rlwe::ContextPtr ctx, rlwe::GaloisKeys keys,
+               std::size_t threads = 0 /* default_threads() */);
+
+  const SearchConfig& config() const { return config_; }
+  std::size_t threads() const { return threads_; }
+  void set_kernel(ScanKernel k) { kernel_ = k; }
+
+  Words expand(const EncryptedProbe& probe) const { return expander_.expand(probe, threads_); }
+  // Each pointer is one block of config.block_words() words, 32-byte aligned.
+  EncryptedScores score(const Words& expanded, std::span<const std::uint32_t* const> blocks,
+                        ScanTimings* timings = nullptr) const;
+  EncryptedScores search(const EncryptedProbe& probe, std::span<const std::uint32_t* const> blocks,
+                         ScanTimings* timings = nullptr) const;
+
+ private:
+  void reduce_block(const std::uint32_t* eval_residues, std::uint32_t* out) const;
+  SearchConfig config_;
+  rlwe::ContextPtr ctx_;
+  ProbeExpander expander_;
+  ScanPrimes primes_;
+  std::size_t threads_;
+  ScanKernel kernel_;
+  double switch_ratio_;        // p / Q
+  math::u64 q0_inv_mod_q1_;
+};
+
+}  // namespace veil::search
