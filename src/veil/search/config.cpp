@@ -32,11 +32,12 @@ double fresh_variance(Encryption e, std::size_t n) {
 // by P (P >= 2^50, digits < 2^29) are far below that and ignored.
 double key_switch_variance(std::size_t n) { return (1.0 + 2.0 * n / 3.0) / 12.0; }
 
-// Rounding each of (c0, c1, c2) to the response prime: e0 + e1 s + e2 s^2
-// with s^2's coefficients of variance n (2/3)^2.
+// Rounding each of (c0, c1, c2) to the response prime: e0 + e1 s + e2 s^2.
+// A coefficient of s^2 sums n/2 distinct products 2 s_i s_j (each pair
+// appears twice), so its variance is 2n (2/3)^2 = 8n/9, not n (2/3)^2.
 double response_rounding_variance(std::size_t n) {
   const double dn = static_cast<double>(n);
-  return (1.0 + 2.0 * dn / 3.0 + dn * dn * 4.0 / 9.0) / 12.0;
+  return (1.0 + 2.0 * dn / 3.0 + dn * dn * 8.0 / 9.0) / 12.0;
 }
 
 struct Terms {

@@ -41,7 +41,7 @@ ScoreDecryptor::~ScoreDecryptor() {
   for (std::size_t k = 0; k < s2_.size(); ++k) b[k] = 0;
 }
 
-double ScoreDecryptor::decrypt_block(const std::uint32_t* block, std::int64_t* out) const {
+void ScoreDecryptor::decrypt_block_raw(const std::uint32_t* block, double* out) const {
   const std::size_t n = config_.n;
   const math::Modulus& mp = ntt_.modulus();
   const math::u64 p = mp.value();
@@ -53,18 +53,27 @@ double ScoreDecryptor::decrypt_block(const std::uint32_t* block, std::int64_t* o
   }
   ntt_.inverse(c1.data());
   const double unit = config_.response_unit();
-  double worst = 0;
   for (std::size_t k = 0; k < n; ++k) {
     math::u64 m = c1[k] + block[k];
     if (m >= p) m -= p;
     const double centred = m > p / 2 ? -static_cast<double>(p - m) : static_cast<double>(m);
-    const double x = centred / unit;
-    const double r = std::nearbyint(x);
-    worst = std::max(worst, std::fabs(x - r));
-    out[k] = static_cast<std::int64_t>(r);
+    out[k] = centred / unit;
   }
   volatile math::u64* wipe = c1.data();
   for (std::size_t k = 0; k < n; ++k) wipe[k] = 0;
+}
+
+double ScoreDecryptor::decrypt_block(const std::uint32_t* block, std::int64_t* out) const {
+  std::vector<double> x(config_.n);
+  decrypt_block_raw(block, x.data());
+  double worst = 0;
+  for (std::size_t k = 0; k < config_.n; ++k) {
+    const double r = std::nearbyint(x[k]);
+    worst = std::max(worst, std::fabs(x[k] - r));
+    out[k] = static_cast<std::int64_t>(r);
+  }
+  volatile double* wipe = x.data();
+  for (std::size_t k = 0; k < config_.n; ++k) wipe[k] = 0;
   return worst;
 }
 
@@ -75,7 +84,11 @@ std::vector<std::int64_t> ScoreDecryptor::decrypt(const EncryptedScores& scores,
   }
   std::vector<std::int64_t> out(scores.blocks * config_.n);
   parallel_for(scores.blocks, threads ? threads : default_threads(), [&](std::size_t b, std::size_t) {
-    decrypt_block(scores.block(b), out.data() + b * config_.n);
+    if (decrypt_block(scores.block(b), out.data() + b * config_.n) > kDecodeFailure) {
+      throw DecodeError("score block " + std::to_string(b) +
+                        " does not decode: the probe or the gallery was encrypted under another "
+                        "key, or the response was altered");
+    }
   });
   return out;
 }

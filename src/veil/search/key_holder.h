@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <stdexcept>
 #include <span>
 
 #include "veil/math/ntt.h"
@@ -13,6 +14,17 @@
 
 namespace veil::search {
 
+// Scores that do not decode to integers: the probe or the gallery was
+// encrypted under another key, or the response was altered.
+class DecodeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// With the right key every decoded value lies within a few hundredths of an
+// integer (config.noise()); values this far off mean another key.
+inline constexpr double kDecodeFailure = 0.45;
+
 class ScoreDecryptor {
  public:
   ScoreDecryptor(const SearchConfig& config, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk);
@@ -21,10 +33,13 @@ class ScoreDecryptor {
   ScoreDecryptor& operator=(const ScoreDecryptor&) = delete;
 
   // n scores per block, block after block (slot k of block b at b * n + k).
+  // Throws DecodeError when a block does not decode (see kDecodeFailure).
   std::vector<std::int64_t> decrypt(const EncryptedScores& scores, std::size_t threads = 0) const;
   // One block into out[0..n); also returns the largest distance of a decoded
   // value from its integer, in score units (0.5 would be a decoding failure).
   double decrypt_block(const std::uint32_t* block, std::int64_t* out) const;
+  // The decoded values before rounding, in score units (for noise measurements).
+  void decrypt_block_raw(const std::uint32_t* block, double* out) const;
 
  private:
   SearchConfig config_;
