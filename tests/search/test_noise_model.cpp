@@ -62,7 +62,9 @@ TEST(NoiseModel, MarginsMeetTheRequirement) {
     NoiseReport r = c.noise();
     EXPECT_GE(r.decode_sigmas, kRequiredSigmas) << d;
     EXPECT_GE(r.wrap_sigmas, kRequiredSigmas) << d;
-    if (d <= 2048) EXPECT_EQ(c.quant_scale, kMaxQuantScale) << "8-bit templates up to d=2048";
+    if (d <= 2048) {
+      EXPECT_EQ(c.quant_scale, kMaxQuantScale) << "8-bit templates up to d=2048";
+    }
     EXPECT_GE(c.quant_scale, 100u) << d;
   }
 }
