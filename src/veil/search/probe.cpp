@@ -178,11 +178,17 @@ Words ProbeExpander::expand(const EncryptedProbe& probe, std::size_t threads) co
   auto cts = expand_ciphertexts(probe, threads);
   const std::size_t n = config_.n, d = config_.dimension;
   Words words(config_.block_words());
+  const auto& basis = ctx_->basis_q(1);
   parallel_for(d, threads, [&](std::size_t j, std::size_t) {
-    for (std::size_t p = 0; p < 2; ++p) {
-      for (std::size_t l = 0; l < kPrimes; ++l) {
+    for (std::size_t l = 0; l < kPrimes; ++l) {
+      // The kernel's Montgomery reduction divides by 2^32: multiply by it here.
+      const math::Modulus& q = basis.modulus(l);
+      const math::MulOperand r(q.reduce(std::uint64_t{1} << 32), q);
+      for (std::size_t p = 0; p < 2; ++p) {
         const math::u64* c = cts[j].polys[p].limb(l);
-        for (std::size_t k = 0; k < n; ++k) words[word_index(d, k, l, j, p)] = static_cast<std::uint32_t>(c[k]);
+        for (std::size_t k = 0; k < n; ++k) {
+          words[word_index(d, k, l, j, p)] = static_cast<std::uint32_t>(math::mul_shoup(c[k], r, q));
+        }
       }
     }
   });

@@ -16,6 +16,11 @@ ScanPrimes::ScanPrimes(std::uint64_t q0, std::uint64_t q1) {
     q[l] = qs[l];
     fold[l] = (std::uint64_t{1} << 32) % qs[l];
     mod[l] = math::Modulus(qs[l]);
+    // Newton iteration for q^-1 mod 2^32 (q odd).
+    std::uint32_t inv = static_cast<std::uint32_t>(qs[l]);
+    for (int i = 0; i < 5; ++i) inv *= 2 - static_cast<std::uint32_t>(qs[l]) * inv;
+    neg_qinv[l] = static_cast<std::uint32_t>(0u - inv);
+    r_inv[l] = math::inv_mod(fold[l], mod[l]);
   }
 }
 
@@ -62,9 +67,11 @@ void scan_tiles_scalar(const std::uint32_t* block, const std::uint32_t* probe, s
           e2 += ga * pa;
         }
         const std::size_t k = t * kTile + i;
-        out[(0 * kPrimes + l) * n + k] = static_cast<std::uint32_t>(primes.mod[l].reduce(e0));
-        out[(1 * kPrimes + l) * n + k] = static_cast<std::uint32_t>(primes.mod[l].reduce(e1));
-        out[(2 * kPrimes + l) * n + k] = static_cast<std::uint32_t>(primes.mod[l].reduce(e2));
+        const math::Modulus& m = primes.mod[l];
+        const math::u64 r = primes.r_inv[l];
+        out[(0 * kPrimes + l) * n + k] = static_cast<std::uint32_t>(math::mul_mod(m.reduce(e0), r, m));
+        out[(1 * kPrimes + l) * n + k] = static_cast<std::uint32_t>(math::mul_mod(m.reduce(e1), r, m));
+        out[(2 * kPrimes + l) * n + k] = static_cast<std::uint32_t>(math::mul_mod(m.reduce(e2), r, m));
       }
     }
   }

@@ -14,13 +14,31 @@ inline __m256i fold(__m256i x, __m256i f, __m256i low_mask) {
   return _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(x, 32), f), _mm256_and_si256(x, low_mask));
 }
 
+// x < q 2^32 -> x 2^-32 mod q in [0, q), in each 64-bit lane.
+inline __m256i montgomery(__m256i x, __m256i q, __m256i neg_qinv, __m256i low_mask) {
+  const __m256i m = _mm256_and_si256(_mm256_mul_epu32(x, neg_qinv), low_mask);
+  __m256i t = _mm256_srli_epi64(_mm256_add_epi64(x, _mm256_mul_epu32(m, q)), 32);
+  // t < 2q: subtract q where t >= q (compare as signed, all values < 2^31).
+  const __m256i ge = _mm256_cmpgt_epi64(q, t);
+  return _mm256_sub_epi64(t, _mm256_andnot_si256(ge, q));
+}
+
+// The even and odd lanes (coefficients 2i and 2i + 1) of one part, reduced,
+// stored as 8 consecutive u32.
+inline void finish(__m256i even, __m256i odd, __m256i f, __m256i q, __m256i neg_qinv,
+                   __m256i low_mask, std::uint32_t* out) {
+  // Two folds bring x below 2^59 + 2^32 < q 2^32 (q > 2^28).
+  even = montgomery(fold(fold(even, f, low_mask), f, low_mask), q, neg_qinv, low_mask);
+  odd = montgomery(fold(fold(odd, f, low_mask), f, low_mask), q, neg_qinv, low_mask);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_or_si256(even, _mm256_slli_epi64(odd, 32)));
+}
+
 }  // namespace
 
 void scan_tiles_avx2(const std::uint32_t* block, const std::uint32_t* probe, std::size_t d,
                      std::size_t n, std::size_t tile_begin, std::size_t tile_end,
                      const ScanPrimes& primes, std::uint32_t* out) {
   const __m256i low_mask = _mm256_set1_epi64x(0xffffffff);
-  alignas(32) std::uint64_t lanes[6][4];
   for (std::size_t t = tile_begin; t < tile_end; ++t) {
     for (std::size_t l = 0; l < kPrimes; ++l) {
       const __m256i* g = reinterpret_cast<const __m256i*>(block + (t * kPrimes + l) * chunk_words(d));
@@ -50,20 +68,11 @@ void scan_tiles_avx2(const std::uint32_t* block, const std::uint32_t* probe, std
           e2o = _mm256_add_epi64(e2o, _mm256_mul_epu32(gao, pao));
         }
       }
-      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[0]), e0e);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[1]), e0o);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[2]), e1e);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[3]), e1o);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[4]), e2e);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[5]), e2o);
-      const math::Modulus& m = primes.mod[l];
-      for (std::size_t part = 0; part < 3; ++part) {
-        std::uint32_t* o = out + (part * kPrimes + l) * n + t * kTile;
-        for (std::size_t i = 0; i < 4; ++i) {
-          o[2 * i] = static_cast<std::uint32_t>(m.reduce(lanes[2 * part][i]));
-          o[2 * i + 1] = static_cast<std::uint32_t>(m.reduce(lanes[2 * part + 1][i]));
-        }
-      }
+      const __m256i q = _mm256_set1_epi64x(static_cast<long long>(primes.q[l]));
+      const __m256i nqi = _mm256_set1_epi64x(static_cast<long long>(primes.neg_qinv[l]));
+      finish(e0e, e0o, f, q, nqi, low_mask, out + (0 * kPrimes + l) * n + t * kTile);
+      finish(e1e, e1o, f, q, nqi, low_mask, out + (1 * kPrimes + l) * n + t * kTile);
+      finish(e2e, e2o, f, q, nqi, low_mask, out + (2 * kPrimes + l) * n + t * kTile);
     }
   }
 }

@@ -39,26 +39,34 @@ SearchServer::SearchServer(const SearchConfig& config, rlwe::ContextPtr ctx, rlw
 void SearchServer::reduce_block(const std::uint32_t* in, std::uint32_t* out) const {
   const std::size_t n = config_.n;
   const auto& basis = ctx_->basis_q(1);
-  const math::Modulus& m1 = basis.modulus(1);
-  const math::u64 q0 = config_.q[0], p = config_.response_prime;
-  std::vector<math::u64, ring::PolyAllocator<math::u64>> r0(n), r1(n);
+  const math::u64 q0 = config_.q[0], q1 = config_.q[1], p = config_.response_prime;
+  const math::MulOperand inv(q0_inv_mod_q1_, basis.modulus(1));
+  const double ratio = switch_ratio_;
+  thread_local std::vector<math::u64, ring::PolyAllocator<math::u64>> r0, r1;
+  r0.resize(n);
+  r1.resize(n);
   for (std::size_t part = 0; part < 3; ++part) {
+    const std::uint32_t* a = in + (part * 2 + 0) * n;
+    const std::uint32_t* b = in + (part * 2 + 1) * n;
     for (std::size_t k = 0; k < n; ++k) {
-      r0[k] = in[(part * 2 + 0) * n + k];
-      r1[k] = in[(part * 2 + 1) * n + k];
+      r0[k] = a[k];
+      r1[k] = b[k];
     }
     basis.ntt(0).inverse(r0.data());
     basis.ntt(1).inverse(r1.data());
     std::uint32_t* o = out + part * n;
     for (std::size_t k = 0; k < n; ++k) {
       // CRT: c = r0 + q0 * ((r1 - r0) / q0 mod q1), exact below Q < 2^58.
-      const math::u64 t = math::mul_mod(math::sub_mod(r1[k], m1.reduce(r0[k]), m1), q0_inv_mod_q1_, m1);
+      // r0 < q0 < 2 q1, so one conditional subtraction reduces it mod q1.
+      const math::u64 x = r0[k] >= q1 ? r0[k] - q1 : r0[k];
+      const math::u64 diff = r1[k] >= x ? r1[k] - x : r1[k] + q1 - x;
+      math::u64 t = math::mul_shoup_lazy(diff, inv.w, inv.w_shoup, q1);
+      t = t >= q1 ? t - q1 : t;
       const math::u64 c = r0[k] + q0 * t;
       // round(c p / Q) mod p; a double's rounding error (< 2^-20 here) only
-      // adds to the rounding noise the config already budgets for.
-      math::u64 v = static_cast<math::u64>(std::llround(static_cast<double>(c) * switch_ratio_));
-      if (v >= p) v -= p;
-      o[k] = static_cast<std::uint32_t>(v);
+      // adds to the rounding noise the config budgets for.
+      math::u64 v = static_cast<math::u64>(static_cast<std::int64_t>(static_cast<double>(c) * ratio + 0.5));
+      o[k] = static_cast<std::uint32_t>(v >= p ? v - p : v);
     }
   }
 }
