@@ -1,0 +1,9 @@
+// Subcommands of `veil`, one registration function each.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace veil::apps {
+void add_keygen_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+}  // namespace veil::apps
