@@ -129,10 +129,10 @@ nlohmann::json run(const Options& o) {
       for (int r = 0; r < o.repeats; ++r) {
         auto c0 = Clock::now();
         EncryptedProbe probe = penc.encrypt(probe_q.row(0));
-        auto wire = save_probe(*ctx, probe);
+        auto wire = save_probe(config, *ctx, probe);
         t_client.push_back(ms_since(c0));
         probe_bytes = wire.size();
-        EncryptedProbe received = load_probe(*ctx, wire);
+        EncryptedProbe received = load_probe(config, *ctx, wire);
         ScanTimings tm;
         EncryptedScores scores = server.search(received, ptrs, &tm);
         t_expand.push_back(tm.expand_s * 1e3);

@@ -1,5 +1,7 @@
 #include "veil/search/config.h"
 
+#include <sodium.h>
+
 #include <bit>
 #include <cmath>
 #include <sstream>
@@ -246,9 +248,8 @@ void SearchConfig::validate() const {
 
 namespace {
 constexpr std::uint32_t kConfigVersion = 1;
-}
 
-std::vector<std::uint8_t> save_config(const SearchConfig& c, std::uint64_t param_id) {
+std::vector<std::uint8_t> config_payload(const SearchConfig& c) {
   io::ByteWriter w;
   w.put_u32(kConfigVersion);
   w.put_u64(c.n);
@@ -263,7 +264,21 @@ std::vector<std::uint8_t> save_config(const SearchConfig& c, std::uint64_t param
   w.put_u64(c.probe_delta);
   w.put_u8(static_cast<std::uint8_t>(c.gallery));
   w.put_u8(static_cast<std::uint8_t>(c.probe));
-  return io::seal_envelope(io::ObjectType::SearchConfig, param_id, w.bytes());
+  return w.take();
+}
+}  // namespace
+
+std::uint64_t SearchConfig::id() const {
+  const auto payload = config_payload(*this);
+  unsigned char out[8];
+  crypto_generichash(out, sizeof out, payload.data(), payload.size(), nullptr, 0);
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | out[i];
+  return v;
+}
+
+std::vector<std::uint8_t> save_config(const SearchConfig& c, std::uint64_t param_id) {
+  return io::seal_envelope(io::ObjectType::SearchConfig, param_id, config_payload(c));
 }
 
 SearchConfig load_config(std::span<const std::uint8_t> bytes) {

@@ -83,6 +83,9 @@ struct SearchConfig {
   std::string describe() const;
   // Throws rlwe::ParameterError if a loaded config is inconsistent or unsafe.
   void validate() const;
+  // BLAKE2b-derived id of every field: probes and responses carry it, so a
+  // probe for another dimension or scale is refused before any work.
+  std::uint64_t id() const;
 };
 
 // Serialized form (inside an io envelope of type SearchConfig).

@@ -1,5 +1,6 @@
 #include "veil/search/probe.h"
 
+#include "veil/io/byte_io.h"
 #include "veil/io/envelope.h"
 #include "veil/io/errors.h"
 #include "veil/io/serialize.h"
@@ -79,30 +80,50 @@ EncryptedProbe ProbeEncryptor::encrypt(std::span<const std::int16_t> probe) cons
   return out;
 }
 
-std::vector<std::uint8_t> save_probe(const rlwe::Context& ctx, const EncryptedProbe& probe) {
-  if (probe.seeded) return io::save(ctx, *probe.seeded);
-  if (probe.full) return io::save(ctx, *probe.full);
-  throw std::invalid_argument("save_probe: empty probe");
+std::vector<std::uint8_t> save_probe(const SearchConfig& config, const rlwe::Context& ctx,
+                                     const EncryptedProbe& probe) {
+  std::vector<std::uint8_t> inner;
+  if (probe.seeded) {
+    inner = io::save(ctx, *probe.seeded);
+  } else if (probe.full) {
+    inner = io::save(ctx, *probe.full);
+  } else {
+    throw std::invalid_argument("save_probe: empty probe");
+  }
+  io::ByteWriter w;
+  w.put_u64(config.id());
+  w.put_bytes(inner);
+  return io::seal_envelope(io::ObjectType::SearchQuery, ctx.id(), w.bytes());
 }
 
-EncryptedProbe load_probe(const rlwe::Context& ctx, std::span<const std::uint8_t> bytes) {
-  if (bytes.size() < io::kEnvelopeHeaderSize) {
-    throw io::FormatError("probe: " + std::to_string(bytes.size()) + " bytes is shorter than a header");
+EncryptedProbe load_probe(const SearchConfig& config, const rlwe::Context& ctx,
+                          std::span<const std::uint8_t> bytes) {
+  auto env = io::open_envelope(bytes, io::ObjectType::SearchQuery, std::nullopt, std::uint64_t{1} << 26);
+  rlwe::require_param_id(env.param_id, ctx.id(), "probe");
+  io::ByteReader r(env.payload);
+  const std::uint64_t config_id = r.get_u64("config id");
+  if (config_id != config.id()) {
+    throw rlwe::MismatchError("probe was made for another gallery configuration (config id " +
+                              rlwe::hex_id(config_id) + ", this gallery " + rlwe::hex_id(config.id()) +
+                              "): different dimension, scale or encryption mode");
   }
-  const auto type = static_cast<io::ObjectType>(bytes[io::kEnvelopeTypeOffset] |
-                                                (bytes[io::kEnvelopeTypeOffset + 1] << 8));
+  auto inner = r.get_bytes("ciphertext", r.remaining());
+  if (inner.size() < io::kEnvelopeHeaderSize) {
+    throw io::FormatError("probe: " + std::to_string(inner.size()) + " bytes is shorter than a header");
+  }
+  const auto type = static_cast<io::ObjectType>(inner[io::kEnvelopeTypeOffset] |
+                                                (inner[io::kEnvelopeTypeOffset + 1] << 8));
   EncryptedProbe p;
   if (type == io::ObjectType::SeededCiphertext) {
-    p.seeded = io::load_seeded_ciphertext(ctx, bytes);
+    p.seeded = io::load_seeded_ciphertext(ctx, inner);
     if (p.seeded->level != 1) throw io::FormatError("probe: expected a level-1 ciphertext");
   } else if (type == io::ObjectType::Ciphertext) {
-    p.full = io::load_ciphertext(ctx, bytes);
+    p.full = io::load_ciphertext(ctx, inner);
     if (p.full->level != 1 || p.full->size() != 2) {
       throw io::FormatError("probe: expected a fresh (size 2, level 1) ciphertext");
     }
   } else {
-    throw io::FormatError("probe: expected a Ciphertext or SeededCiphertext, got " +
-                          io::describe(type));
+    throw io::FormatError("probe: expected a Ciphertext or SeededCiphertext, got " + io::describe(type));
   }
   return p;
 }

@@ -40,9 +40,13 @@ class ProbeEncryptor {
   std::optional<rlwe::SecretKey> sk_;
 };
 
-std::vector<std::uint8_t> save_probe(const rlwe::Context& ctx, const EncryptedProbe& probe);
-// Either serialized form; throws io::FormatError / rlwe::MismatchError.
-EncryptedProbe load_probe(const rlwe::Context& ctx, std::span<const std::uint8_t> bytes);
+// A SearchQuery envelope: the config id, then the ciphertext's own envelope.
+std::vector<std::uint8_t> save_probe(const SearchConfig& config, const rlwe::Context& ctx,
+                                     const EncryptedProbe& probe);
+// Throws io::FormatError for malformed bytes and rlwe::MismatchError for a
+// probe made for another gallery configuration or parameter set.
+EncryptedProbe load_probe(const SearchConfig& config, const rlwe::Context& ctx,
+                          std::span<const std::uint8_t> bytes);
 
 // Galois keys the server needs for expansion (the key holder makes them once).
 rlwe::GaloisKeys make_expansion_keys(const SearchConfig& config, rlwe::ContextPtr ctx,

@@ -124,6 +124,7 @@ constexpr std::uint32_t kScoresVersion = 1;
 std::vector<std::uint8_t> save_scores(const SearchConfig& config, const EncryptedScores& s) {
   io::ByteWriter w;
   w.put_u32(kScoresVersion);
+  w.put_u64(config.id());
   w.put_u64(s.n);
   w.put_u64(s.blocks);
   // Residues are below the response prime (< 2^30): packed 30 bits each.
@@ -151,6 +152,11 @@ EncryptedScores load_scores(const SearchConfig& config, std::uint64_t param_id,
   if (version != kScoresVersion) throw io::FormatError("scores: unsupported version " + std::to_string(version));
   EncryptedScores s;
   s.param_id = env.param_id;
+  const std::uint64_t config_id = r.get_u64("config id");
+  if (config_id != config.id()) {
+    throw rlwe::MismatchError("scores were computed for another gallery configuration (" +
+                              rlwe::hex_id(config_id) + ", expected " + rlwe::hex_id(config.id()) + ")");
+  }
   s.n = r.get_u64("n");
   if (s.n != config.n) throw io::FormatError("scores: ring degree " + std::to_string(s.n) + ", expected " + std::to_string(config.n));
   const int bits = std::bit_width(config.response_prime);
