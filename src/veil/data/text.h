@@ -1,0 +1,45 @@
+// Text formats: CSV embeddings and one-label-per-line label files.
+//
+// CSV: one row per line, numbers separated by commas (spaces around fields
+// and a trailing '\r' are ignored; empty lines are skipped). The first line
+// is a header when any of its value fields is not a number. With
+// CsvOptions::id_column the first field of every row is a string id (which
+// may be wrapped in double quotes; quoted fields cannot contain commas). Every
+// row must have as many fields as the first. A field that is not a finite
+// number is an io::FormatError naming the source, the line and the field.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "veil/data/matrix.h"
+
+namespace veil::data {
+
+struct CsvOptions {
+  bool id_column = false;  // the first field of each row is a string id
+  std::uint64_t max_rows = kAllRows;
+};
+
+struct CsvData {
+  Matrix matrix;
+  std::vector<std::string> ids;     // one per row when id_column, else empty
+  std::vector<std::string> header;  // the header's fields, empty when there is none
+};
+
+CsvData parse_csv(std::string_view text, std::string_view source = "<memory>",
+                  const CsvOptions& options = {});
+CsvData read_csv(const std::filesystem::path& path, const CsvOptions& options = {},
+                 std::uint64_t max_file_bytes = kDefaultMaxFileBytes);
+
+// One label per line ('\r' before '\n' dropped, a final newline optional).
+// An empty line (except after the final newline) is an error.
+std::vector<std::string> parse_labels_txt(std::string_view text,
+                                          std::string_view source = "<memory>");
+std::vector<std::string> read_labels_txt(const std::filesystem::path& path,
+                                         std::uint64_t max_file_bytes = kDefaultMaxFileBytes);
+
+}  // namespace veil::data

@@ -1,0 +1,67 @@
+// Shared pieces of the store tests: a temporary directory, a small geometry
+// and deterministic block contents.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "veil/store/gallery_store.h"
+
+namespace veil::test {
+
+inline constexpr std::uint64_t kParamId = 0x5eed00001234abcdull;
+inline constexpr std::uint64_t kBlockBytes = 4096;
+inline constexpr std::uint32_t kSlots = 16;
+
+inline store::StoreConfig small_config() {
+  store::StoreConfig c;
+  c.param_id = kParamId;
+  c.block_bytes = kBlockBytes;
+  c.slots_per_block = kSlots;
+  c.search_config = {0x56, 0x45, 0x49, 0x4c, 1, 2, 3};
+  return c;
+}
+
+// Block contents as a function of (a, b): any torn or misplaced block shows.
+inline std::vector<std::uint8_t> block_bytes(std::uint64_t a, std::uint64_t b,
+                                             std::size_t n = kBlockBytes) {
+  std::vector<std::uint8_t> out(n);
+  std::uint64_t x = a * 0x9e3779b97f4a7c15ull + b * 0xbf58476d1ce4e5b9ull + 1;
+  for (std::size_t i = 0; i < n; i += 8) {
+    x ^= x >> 31;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 29;
+    for (std::size_t k = 0; k < 8 && i + k < n; ++k)
+      out[i + k] = static_cast<std::uint8_t>(x >> (8 * k));
+  }
+  return out;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "veil-store-test-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    root_ = tmpl;
+    dir_ = root_ / "gallery";
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(root_, ec);
+  }
+  std::vector<std::string> files() const {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(dir_))
+      names.push_back(e.path().filename());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  std::filesystem::path root_, dir_;
+};
+
+}  // namespace veil::test
