@@ -6,4 +6,5 @@
 namespace veil::apps {
 void add_keygen_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_gallery_commands(CLI::App& app);
 }  // namespace veil::apps

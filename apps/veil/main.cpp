@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   CLI::App app{"veil: privacy-preserving embedding search"};
   app.require_subcommand(1);
   veil::apps::add_keygen_command(app);
+  veil::apps::add_gallery_commands(app);
   veil::apps::add_bench_command(app);
   try {
     app.parse(argc, argv);

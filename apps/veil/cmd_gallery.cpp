@@ -1,0 +1,195 @@
+// enroll, search, delete, compact, info, verify-store.
+#include <cmath>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "gallery.h"
+#include "veil/data/embeddings.h"
+#include "veil/search/parallel.h"
+
+namespace veil::apps {
+
+namespace {
+
+void print_hits(const SearchResult& r, std::size_t probe_row) {
+  std::cout << "probe " << probe_row << ": server " << std::fixed << std::setprecision(1)
+            << r.expand_ms + r.scan_ms + r.reduce_ms << " ms (expand " << r.expand_ms << ", scan " << r.scan_ms
+            << ", reduce " << r.reduce_ms << "), key holder " << r.key_holder_ms << " ms, probe " << r.probe_bytes
+            << " B, response " << r.response_bytes << " B\n";
+  std::cout << "  rank  score   cosine  id                              label\n";
+  for (const Hit& h : r.hits) {
+    std::cout << "  " << std::setw(4) << h.rank << "  " << std::setw(6) << h.score << "  " << std::setw(7)
+              << std::setprecision(4) << h.cosine << "  " << std::left << std::setw(30) << h.id << "  " << h.label
+              << std::right << "\n";
+  }
+}
+
+nlohmann::json hits_json(const SearchResult& r, std::size_t probe_row) {
+  nlohmann::json j;
+  j["probe"] = probe_row;
+  j["timing_ms"] = {{"expand", r.expand_ms}, {"scan", r.scan_ms}, {"reduce", r.reduce_ms},
+                    {"key_holder", r.key_holder_ms}};
+  j["probe_bytes"] = r.probe_bytes;
+  j["response_bytes"] = r.response_bytes;
+  j["matches"] = nlohmann::json::array();
+  for (const Hit& h : r.hits) {
+    j["matches"].push_back({{"rank", h.rank}, {"id", h.id}, {"label", h.label}, {"score", h.score},
+                            {"cosine", h.cosine}});
+  }
+  return j;
+}
+
+}  // namespace
+
+void add_gallery_commands(CLI::App& app) {
+  // enroll
+  {
+    struct Args {
+      std::string store, keys, input, ids, labels;
+      EnrollOptions o;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand("enroll", "Encrypt embeddings into a gallery store (created if missing)");
+    cmd->add_option("store", a->store, "gallery store directory")->required();
+    cmd->add_option("--keys", a->keys, "key directory (veil keygen)")->required();
+    cmd->add_option("--input", a->input, "embeddings: .npy, .fvecs, .bvecs or .csv")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--ids", a->ids, "one external id per line (default: <file stem>:<row>)")->check(CLI::ExistingFile);
+    cmd->add_option("--labels", a->labels, "one label per line")->check(CLI::ExistingFile);
+    cmd->add_flag("--public-key", a->o.public_key, "encrypt with public.key (third-party enrollment)");
+    cmd->add_flag("--public-probes", a->o.public_probes, "new store: probes will be public-key encrypted");
+    cmd->add_option("--threads", a->o.threads, "threads (default: all cores)");
+    cmd->add_flag("--quiet", a->o.quiet, "no progress on stderr");
+    cmd->callback([a] {
+      a->o.input = a->input;
+      if (!a->ids.empty()) a->o.ids_file = a->ids;
+      if (!a->labels.empty()) a->o.labels_file = a->labels;
+      KeyDir keys = load_keys(a->keys, a->o.public_key ? static_cast<unsigned>(Need::kPublic)
+                                                        : static_cast<unsigned>(Need::kSecret));
+      EnrollResult r = enroll(a->store, keys, a->o);
+      std::cout << (r.created ? "created " : "appended to ") << a->store << ": " << r.templates << " templates in "
+                << r.blocks << " blocks, " << std::fixed << std::setprecision(2) << r.seconds << " s ("
+                << std::setprecision(0) << r.templates / r.seconds << " templates/s)\n";
+    });
+  }
+  // search
+  {
+    struct Args {
+      std::string store, keys, probe;
+      std::vector<std::size_t> rows;
+      std::size_t k = 10, threads = 0;
+      std::optional<double> threshold;
+      bool json = false;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand("search", "Search the encrypted gallery with encrypted probes");
+    cmd->add_option("store", a->store, "gallery store directory")->required();
+    cmd->add_option("--keys", a->keys, "key directory (secret.key decrypts the scores)")->required();
+    cmd->add_option("--probe", a->probe, "probe embeddings file")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--row", a->rows, "probe rows to search (default: all)");
+    cmd->add_option("-k,--top", a->k, "matches per probe")->check(CLI::Range(1, 100000));
+    cmd->add_option("--threshold", a->threshold, "return every match with cosine >= this instead of top-k")
+        ->check(CLI::Range(-1.0, 1.0));
+    cmd->add_option("--threads", a->threads, "threads (default: all cores)");
+    cmd->add_flag("--json", a->json, "JSON output");
+    cmd->callback([a] {
+      KeyDir keys = load_keys(a->keys, Need::kSecret | Need::kExpansion);
+      OpenGallery g = open_gallery(a->store, store::Mode::kReadOnly);
+      data::Embeddings probes = data::read_embeddings(a->probe);
+      if (probes.matrix.cols != g.config.dimension) {
+        throw std::runtime_error("probes have dimension " + std::to_string(probes.matrix.cols) +
+                                 ", the gallery " + std::to_string(g.config.dimension));
+      }
+      if (a->rows.empty()) {
+        for (std::size_t i = 0; i < probes.matrix.rows; ++i) a->rows.push_back(i);
+      }
+      nlohmann::json out = nlohmann::json::array();
+      for (std::size_t row : a->rows) {
+        if (row >= probes.matrix.rows) {
+          throw std::runtime_error("--row " + std::to_string(row) + " is past the " +
+                                   std::to_string(probes.matrix.rows) + " probes");
+        }
+        SearchResult r = search_one(g, keys, probes.matrix.row(row), a->k, a->threshold,
+                                    a->threads ? a->threads : search::default_threads());
+        if (a->json) {
+          out.push_back(hits_json(r, row));
+        } else {
+          print_hits(r, row);
+        }
+      }
+      if (a->json) std::cout << out.dump(2) << "\n";
+    });
+  }
+  // delete
+  {
+    struct Args {
+      std::string store;
+      std::vector<std::string> ids;
+      bool compact = false;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand("delete", "Remove templates by id (tombstones; --compact to reclaim)");
+    cmd->add_option("store", a->store, "gallery store directory")->required();
+    cmd->add_option("--id", a->ids, "external ids to remove")->required();
+    cmd->add_flag("--compact", a->compact, "then drop blocks whose templates are all removed");
+    cmd->callback([a] {
+      OpenGallery g = open_gallery(a->store, store::Mode::kReadWrite);
+      std::size_t removed = g.store.remove(a->ids);
+      std::cout << "removed " << removed << " templates\n";
+      if (a->compact) {
+        auto r = g.store.compact();
+        std::cout << "compacted: " << r.blocks_dropped << " blocks dropped, " << r.bytes_before << " -> "
+                  << r.bytes_after << " bytes\n";
+      }
+    });
+  }
+  // info
+  {
+    auto store_dir = std::make_shared<std::string>();
+    auto json = std::make_shared<bool>(false);
+    CLI::App* cmd = app.add_subcommand("info", "Show a gallery store");
+    cmd->add_option("store", *store_dir, "gallery store directory")->required();
+    cmd->add_flag("--json", *json, "JSON output");
+    cmd->callback([store_dir, json] {
+      OpenGallery g = open_gallery(*store_dir, store::Mode::kReadOnly);
+      store::InfoReport i = g.store.info();
+      search::NoiseReport nr = g.config.noise();
+      nlohmann::json j = {{"dimension", g.config.dimension},
+                          {"templates_live", i.live},
+                          {"templates_removed", i.tombstoned},
+                          {"blocks", i.blocks},
+                          {"segments", i.segments},
+                          {"bytes_at_rest", i.bytes_at_rest},
+                          {"bytes_per_template_slot", g.config.block_bytes() / g.config.n},
+                          {"quant_scale", g.config.quant_scale},
+                          {"gallery_encryption", search::to_string(g.config.gallery)},
+                          {"probe_encryption", search::to_string(g.config.probe)},
+                          {"noise_margin_sigmas", std::min(nr.decode_sigmas, nr.wrap_sigmas)},
+                          {"created", i.created},
+                          {"parameters", g.config.describe()}};
+      if (*json) {
+        std::cout << j.dump(2) << "\n";
+      } else {
+        for (auto& [key, value] : j.items()) std::cout << std::left << std::setw(26) << key << value << "\n";
+      }
+    });
+  }
+  // verify-store
+  {
+    auto store_dir = std::make_shared<std::string>();
+    CLI::App* cmd = app.add_subcommand("verify-store", "Check every checksum and the index of a gallery store");
+    cmd->add_option("store", *store_dir, "gallery store directory")->required();
+    cmd->callback([store_dir] {
+      OpenGallery g = open_gallery(*store_dir, store::Mode::kReadOnly);
+      store::VerifyReport r = g.store.verify();
+      for (const auto& n : r.notes) std::cout << "note: " << n << "\n";
+      for (const auto& p : r.problems) std::cout << "PROBLEM: " << p << "\n";
+      std::cout << r.segments_checked << " segments, " << r.blocks_checked << " blocks, " << r.bytes_hashed
+                << " bytes hashed: " << (r.ok() ? "ok" : "DAMAGED") << "\n";
+      if (!r.ok()) throw std::runtime_error("the store is damaged");
+    });
+  }
+}
+
+}  // namespace veil::apps

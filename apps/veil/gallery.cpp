@@ -1,0 +1,179 @@
+#include "gallery.h"
+
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <set>
+
+#include "veil/data/embeddings.h"
+#include "veil/data/text.h"
+#include "veil/search/enroll.h"
+#include "veil/search/parallel.h"
+#include "veil/search/probe.h"
+#include "veil/search/quantize.h"
+#include "veil/search/server.h"
+
+namespace veil::apps {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+bool store_exists(const fs::path& dir) { return fs::exists(dir / "manifest.json"); }
+}  // namespace
+
+OpenGallery open_gallery(const fs::path& dir, store::Mode mode) {
+  if (!store_exists(dir)) throw std::runtime_error(dir.string() + " is not a gallery store (no manifest.json)");
+  store::GalleryStore s = store::GalleryStore::open(dir, mode);
+  search::SearchConfig c = search::load_config(s.config().search_config);
+  if (s.config().block_bytes != c.block_bytes() || s.config().slots_per_block != c.n) {
+    throw std::runtime_error("store geometry does not match its search configuration");
+  }
+  return {std::move(s), c};
+}
+
+EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollOptions& o) {
+  EnrollResult result;
+  auto t0 = Clock::now();
+  data::Embeddings emb = data::read_embeddings(o.input, {.csv_id_column = false});
+  const std::size_t rows = emb.matrix.rows, d = emb.matrix.cols;
+  if (rows == 0) throw std::runtime_error(o.input.string() + " holds no embeddings");
+  std::vector<std::string> ids, labels;
+  if (o.ids_file) {
+    ids = data::read_labels_txt(*o.ids_file);
+  } else {
+    for (std::size_t i = 0; i < rows; ++i) ids.push_back(o.input.stem().string() + ":" + std::to_string(i));
+  }
+  if (ids.size() != rows) {
+    throw std::runtime_error("--ids has " + std::to_string(ids.size()) + " lines for " + std::to_string(rows) +
+                             " embeddings");
+  }
+  if (o.labels_file) {
+    labels = data::read_labels_txt(*o.labels_file);
+    if (labels.size() != rows) {
+      throw std::runtime_error("--labels has " + std::to_string(labels.size()) + " lines for " +
+                               std::to_string(rows) + " embeddings");
+    }
+  }
+  std::set<std::string> seen;
+  for (const auto& id : ids) {
+    if (!seen.insert(id).second) throw std::runtime_error("id '" + id + "' appears twice in the input");
+  }
+
+  std::optional<OpenGallery> g;
+  if (store_exists(store_dir)) {
+    g.emplace(open_gallery(store_dir, store::Mode::kReadWrite));
+    if (g->config.dimension != d) {
+      throw std::runtime_error("the gallery holds " + std::to_string(g->config.dimension) +
+                               "-d templates; " + o.input.string() + " has " + std::to_string(d));
+    }
+  } else {
+    using search::Encryption;
+    search::SearchConfig c = config_for(d, o.public_key ? Encryption::kPublicKey : Encryption::kSecretKey,
+                                        o.public_probes ? Encryption::kPublicKey : Encryption::kSecretKey);
+    store::StoreConfig sc{.param_id = keys.ctx->id(),
+                          .block_bytes = c.block_bytes(),
+                          .slots_per_block = static_cast<std::uint32_t>(c.n),
+                          .search_config = search::save_config(c, keys.ctx->id())};
+    g.emplace(OpenGallery{store::GalleryStore::create(store_dir, sc), c});
+    result.created = true;
+  }
+  if (g->store.config().param_id != keys.ctx->id()) {
+    throw std::runtime_error("the gallery was made with other keys (parameter set " +
+                             std::to_string(g->store.config().param_id) + ")");
+  }
+  for (const auto& id : ids) {
+    if (g->store.find(id)) throw std::runtime_error("id '" + id + "' is already enrolled; nothing was added");
+  }
+  // Validates every row (finite, non-zero) before anything is encrypted.
+  search::QuantizedRows q = search::quantize_rows(emb.matrix.values, d, g->config.quant_scale);
+  std::optional<search::GalleryEncryptor> enc;
+  if (o.public_key) {
+    if (!keys.pk) throw std::runtime_error("--public-key needs public.key");
+    enc.emplace(g->config, keys.ctx, *keys.pk);
+  } else {
+    if (!keys.sk) throw std::runtime_error("enrolling with the secret key needs secret.key");
+    enc.emplace(g->config, keys.ctx, *keys.sk);
+  }
+  const std::size_t threads = o.threads ? o.threads : search::default_threads();
+  const std::size_t n = g->config.n;
+  const std::size_t total_blocks = (rows + n - 1) / n;
+  for (std::size_t b0 = 0; b0 < total_blocks; b0 += o.blocks_per_append) {
+    const std::size_t b1 = std::min(total_blocks, b0 + o.blocks_per_append);
+    std::vector<search::Words> words;
+    std::vector<store::BlockInput> inputs;
+    for (std::size_t b = b0; b < b1; ++b) {
+      const std::size_t first = b * n, count = std::min(n, rows - first);
+      words.push_back(enc->encrypt_block(q, first, count, threads));
+      store::BlockInput in;
+      in.bytes = {reinterpret_cast<const std::uint8_t*>(words.back().data()), words.back().size() * 4};
+      in.ids.assign(ids.begin() + first, ids.begin() + first + count);
+      if (!labels.empty()) in.labels.assign(labels.begin() + first, labels.begin() + first + count);
+      inputs.push_back(std::move(in));
+    }
+    g->store.append(inputs);  // durable when it returns
+    result.blocks += b1 - b0;
+    result.templates = std::min(rows, b1 * n);
+    if (!o.quiet) {
+      std::cerr << "\renrolled " << result.templates << "/" << rows << " templates (" << result.blocks << "/"
+                << total_blocks << " blocks)" << std::flush;
+    }
+  }
+  if (!o.quiet) std::cerr << "\n";
+  result.seconds = ms_since(t0) / 1e3;
+  return result;
+}
+
+SearchResult search_one(const OpenGallery& g, const KeyDir& keys, const float* probe, std::size_t k,
+                        std::optional<double> threshold, std::size_t threads) {
+  if (!keys.sk) throw std::runtime_error("search needs the key holder's secret.key to decrypt scores");
+  if (!keys.expansion) throw std::runtime_error("search needs expansion.keys for the server");
+  const search::SearchConfig& c = g.config;
+  if (g.store.config().param_id != keys.ctx->id()) {
+    throw std::runtime_error("the gallery was made with other keys");
+  }
+  SearchResult r;
+  // Client: quantise and encrypt one compact probe.
+  search::QuantizedRows q = search::quantize_rows({probe, c.dimension}, c.dimension, c.quant_scale);
+  std::vector<std::uint8_t> wire = search::save_probe(
+      c, *keys.ctx, search::ProbeEncryptor(c, keys.ctx, *keys.sk).encrypt(q.row(0)));
+  r.probe_bytes = wire.size();
+  // Server: expand, scan the memory-mapped blocks, switch down.
+  search::SearchServer server(c, keys.ctx, *keys.expansion, threads);
+  std::vector<const std::uint32_t*> blocks;
+  g.store.advise_sequential();
+  for (std::size_t b = 0; b < g.store.block_count(); ++b) {
+    blocks.push_back(reinterpret_cast<const std::uint32_t*>(g.store.block(b).data()));
+  }
+  search::ScanTimings tm;
+  search::EncryptedScores scores = server.search(search::load_probe(c, *keys.ctx, wire), blocks, &tm);
+  std::vector<std::uint8_t> response = search::save_scores(c, scores);
+  r.response_bytes = response.size();
+  r.expand_ms = tm.expand_s * 1e3;
+  r.scan_ms = tm.scan_s * 1e3;
+  r.reduce_ms = tm.reduce_s * 1e3;
+  // Key holder: decrypt, rank, map slots to ids.
+  auto t0 = Clock::now();
+  search::ScoreDecryptor dec(c, keys.ctx, *keys.sk);
+  std::vector<std::int64_t> all = dec.decrypt(search::load_scores(c, keys.ctx->id(), response), threads);
+  const std::size_t n = c.n;
+  auto live = [&](std::size_t i) { return g.store.slot(i / n, static_cast<std::uint32_t>(i % n)).has_value(); };
+  const double unit = static_cast<double>(c.quant_scale) * c.quant_scale;
+  std::vector<search::Match> matches;
+  if (threshold) {
+    matches = search::above_threshold(all, static_cast<std::int64_t>(std::ceil(*threshold * unit)), live);
+  } else {
+    matches = search::top_k(all, k, live);
+  }
+  r.key_holder_ms = ms_since(t0);
+  for (std::size_t i = 0; i < matches.size(); ++i) {
+    auto info = g.store.slot(matches[i].index / n, static_cast<std::uint32_t>(matches[i].index % n));
+    r.hits.push_back({i + 1, info->id, info->label, matches[i].score, matches[i].score / unit});
+  }
+  return r;
+}
+
+}  // namespace veil::apps
