@@ -112,9 +112,31 @@ void forward(u64* a, const NttTables& tab, bool lazy) {
   // Pack, front to back: chunk k's u32 bytes lie below its u64 bytes.
   for (std::size_t k = 0; k < n; k += 8) store(b + k, pack(a + k));
 
-  // Layers with t >= 8.
+  // Layers with t >= 8, two at a time while both have t >= 8 (half the
+  // loads and stores), then the odd one left.
   std::size_t m = 1;
-  for (std::size_t t = n >> 1; t >= 8; m <<= 1, t >>= 1) {
+  std::size_t t = n >> 1;
+  for (; t >= 16; m <<= 2, t >>= 2) {
+    for (std::size_t i = 0; i < m; ++i) {
+      const Root r(w[m + i], ws[m + i]);
+      const Root r0(w[2 * m + 2 * i], ws[2 * m + 2 * i]);
+      const Root r1(w[2 * m + 2 * i + 1], ws[2 * m + 2 * i + 1]);
+      u32* p = b + 2 * i * t;
+      const std::size_t h = t / 2;
+      for (std::size_t j = 0; j < h; j += 8) {
+        V x0 = load(p + j), x1 = load(p + h + j), x2 = load(p + t + j), x3 = load(p + t + h + j);
+        fwd_bf(x0, x2, r, c);
+        fwd_bf(x1, x3, r, c);
+        fwd_bf(x0, x1, r0, c);
+        fwd_bf(x2, x3, r1, c);
+        store(p + j, x0);
+        store(p + h + j, x1);
+        store(p + t + j, x2);
+        store(p + t + h + j, x3);
+      }
+    }
+  }
+  for (; t >= 8; m <<= 1, t >>= 1) {
     for (std::size_t i = 0; i < m; ++i) {
       const Root r(w[m + i], ws[m + i]);
       u32* xp = b + 2 * i * t;
@@ -210,9 +232,29 @@ void inverse(u64* a, const NttTables& tab, bool lazy) {
     store(b + 16 * k + 8, shuf2<kOdd>(x, y));
   }
 
-  // Layers with t >= 8 up to the last one.
+  // Layers with t >= 8 up to the last one, two at a time while possible.
   std::size_t m = n >> 4;
   std::size_t t = 8;
+  for (; m >= 4; m >>= 2, t <<= 2) {
+    for (std::size_t i = 0; i < m / 2; ++i) {
+      const Root r0(w[m + 2 * i], ws[m + 2 * i]);
+      const Root r1(w[m + 2 * i + 1], ws[m + 2 * i + 1]);
+      const Root r(w[m / 2 + i], ws[m / 2 + i]);
+      u32* p = b + 4 * i * t;
+      for (std::size_t j = 0; j < t; j += 8) {
+        V x0 = load(p + j), x1 = load(p + t + j), x2 = load(p + 2 * t + j),
+          x3 = load(p + 3 * t + j);
+        inv_bf(x0, x1, r0, c);
+        inv_bf(x2, x3, r1, c);
+        inv_bf(x0, x2, r, c);
+        inv_bf(x1, x3, r, c);
+        store(p + j, x0);
+        store(p + t + j, x1);
+        store(p + 2 * t + j, x2);
+        store(p + 3 * t + j, x3);
+      }
+    }
+  }
   for (; m > 1; m >>= 1, t <<= 1) {
     for (std::size_t i = 0; i < m; ++i) {
       const Root r(w[m + i], ws[m + i]);
