@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "test_rng.h"
@@ -169,7 +171,8 @@ std::vector<std::vector<u64>> edge_inputs(std::size_t n, u64 q, u64 range) {
   return in;
 }
 
-void expect_kernels_agree(const NttTables& tab, const std::vector<u64>& in, bool inverse) {
+void expect_kernels_agree(const NttTables& tab, const std::vector<u64>& in, bool inverse,
+                          NttKernel kernel = NttKernel::kAvx2) {
   const u64 q = tab.modulus().value();
   const std::size_t n = tab.size();
   auto run = [&](NttKernel k, bool lazy) {
@@ -182,16 +185,17 @@ void expect_kernels_agree(const NttTables& tab, const std::vector<u64>& in, bool
     return v;
   };
   const auto ref = run(NttKernel::kScalar, false);
-  const auto got = run(NttKernel::kAvx2, false);
+  const auto got = run(kernel, false);
   ASSERT_EQ(got, ref) << (inverse ? "inverse" : "forward") << " n=" << n << " q=" << q;
   // Lazy: same range as the scalar kernel, congruent to the reduced result.
   const u64 bound = inverse ? 2 * q : 4 * q;
   const auto lazy_ref = run(NttKernel::kScalar, true);
-  const auto lazy = run(NttKernel::kAvx2, true);
+  const auto lazy = run(kernel, true);
   for (std::size_t i = 0; i < n; ++i) {
     ASSERT_LT(lazy_ref[i], bound) << "scalar slot " << i << " n=" << n << " q=" << q;
-    ASSERT_LT(lazy[i], bound) << "avx2 slot " << i << " n=" << n << " q=" << q;
-    ASSERT_EQ(lazy[i] % q, ref[i]) << "avx2 slot " << i << " n=" << n << " q=" << q;
+    ASSERT_LT(lazy[i], bound) << to_string(kernel) << " slot " << i << " n=" << n << " q=" << q;
+    ASSERT_EQ(lazy[i] % q, ref[i])
+        << to_string(kernel) << " slot " << i << " n=" << n << " q=" << q;
     ASSERT_EQ(lazy_ref[i] % q, ref[i]) << "scalar slot " << i << " n=" << n << " q=" << q;
   }
 }
@@ -233,6 +237,156 @@ TEST(NttKernels, Avx2LazyChainsRoundTrip) {
         ASSERT_LT(v[i], 2 * qv);
         ASSERT_EQ(v[i] % qv, a[i]) << "n=" << n << " q=" << qv << " slot " << i;
       }
+    }
+  }
+}
+
+// ---- kAvx2Small: primes below 2^30 on 32-bit lanes ----
+
+namespace {
+
+// NTT primes (1 mod 2N) for the small-prime kernel: up to two just below
+// 2^30, 2^21 and 2^20, and those in [2^13, 2^17] (several of which, like
+// 12289 and 65537, only exist for some N), searched downward from 2^bits.
+std::vector<u64> small_test_moduli(std::size_t n) {
+  std::vector<u64> qs;
+  const u64 step = 2 * n;
+  for (int bits : {30, 21, 20, 17, 16, 15, 14}) {
+    const u64 top = u64{1} << bits, floor = u64{1} << (bits - 1);
+    int found = 0;
+    for (u64 p = (top - 1) / step * step + 1; p > floor && found < 2; p -= step) {
+      if (p < top && is_prime(p)) {
+        qs.push_back(p);
+        ++found;
+      }
+    }
+  }
+  if (65537 % step == 1) qs.push_back(65537);  // 2^16 + 1, the top of its range
+  return qs;
+}
+
+bool avx2_or_skip() { return cpu_has_avx2(); }
+
+}  // namespace
+
+TEST(NttSmall, TablesOnlyForPrimesBelow2To30) {
+  const std::size_t n = 4096;
+  const NttTables small(n, Modulus(generate_primes(30, 1, 2 * n)[0]));
+  EXPECT_TRUE(small.has_small_tables());
+  const NttTables big(n, Modulus(generate_primes(31, 1, 2 * n)[0]));
+  EXPECT_FALSE(big.has_small_tables());
+  EXPECT_FALSE(NttTables(8, Modulus(generate_primes(30, 1, 16)[0])).has_small_tables());
+  std::vector<u64> a(n, 1);
+  EXPECT_THROW(big.forward(a.data(), NttKernel::kAvx2Small), std::invalid_argument);
+  EXPECT_THROW(big.inverse(a.data(), NttKernel::kAvx2Small), std::invalid_argument);
+  EXPECT_EQ(to_string(NttKernel::kAvx2Small), "avx2_small");
+}
+
+// The default entry points pick kAvx2Small for small primes whenever the CPU
+// kernel is AVX2, and nothing else; VEIL_NTT_KERNEL=scalar (a CTest variant
+// of this test sets it) forces the scalar kernel everywhere.
+TEST(NttSmall, DefaultKernelDispatch) {
+  const std::size_t n = 4096;
+  const NttTables small(n, Modulus(generate_primes(29, 1, 2 * n)[0]));
+  const NttTables big(n, Modulus(generate_primes(50, 1, 2 * n)[0]));
+  const char* env = std::getenv("VEIL_NTT_KERNEL");
+  if (env && std::string(env) == "scalar") {
+    EXPECT_EQ(default_ntt_kernel(), NttKernel::kScalar);
+    EXPECT_EQ(small.default_kernel(), NttKernel::kScalar);
+    EXPECT_EQ(big.default_kernel(), NttKernel::kScalar);
+  } else if (cpu_has_avx2()) {
+    EXPECT_EQ(small.default_kernel(), NttKernel::kAvx2Small);
+    EXPECT_EQ(big.default_kernel(), NttKernel::kAvx2);
+  }
+  // Whatever was picked, the default entry points give the scalar results.
+  for (const NttTables* tab : {&small, &big}) {
+    const u64 qv = tab->modulus().value();
+    const auto in = random_below(n, 4 * qv);
+    auto ref = in, got = in;
+    tab->forward(ref.data(), NttKernel::kScalar);
+    tab->forward(got.data());
+    ASSERT_EQ(got, ref);
+    tab->inverse(ref.data(), NttKernel::kScalar);
+    tab->inverse(got.data());
+    ASSERT_EQ(got, ref);
+    auto lazy = in;
+    tab->forward_lazy(lazy.data());
+    for (u64& x : lazy) x %= 2 * qv;
+    tab->inverse_lazy(lazy.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      ASSERT_LT(lazy[i], 2 * qv);
+      ASSERT_EQ(lazy[i] % qv, in[i] % qv);
+    }
+  }
+}
+
+// Against the scalar reference for every size from 16 to 32768 (and the
+// scalar fallback below), with inputs at the ends of the accepted ranges:
+// forward [0, 4q) (values up to 4q - 1 < 2^32), inverse [0, 2q).
+TEST(NttSmall, MatchesScalarOnAllSizesAndEdgeInputs) {
+  if (!avx2_or_skip()) GTEST_SKIP() << "no AVX2 on this CPU";
+  for (std::size_t n = 2; n <= 32768; n <<= 1) {
+    const auto moduli = small_test_moduli(n);
+    ASSERT_GE(moduli.size(), n >= 1024 ? 5u : 1u) << "n=" << n;
+    for (u64 qv : moduli) {
+      ASSERT_LT(qv, kSmallPrimeLimit);
+      NttTables tab(n, Modulus(qv));
+      ASSERT_EQ(tab.has_small_tables(), n >= 16);
+      for (const auto& in : edge_inputs(n, qv, 4 * qv)) {
+        expect_kernels_agree(tab, in, false, NttKernel::kAvx2Small);
+      }
+      for (const auto& in : edge_inputs(n, qv, 2 * qv)) {
+        expect_kernels_agree(tab, in, true, NttKernel::kAvx2Small);
+      }
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+// Negacyclic products through the small kernel match the schoolbook ones.
+TEST(NttSmall, ProductMatchesNaiveNegacyclic) {
+  if (!avx2_or_skip()) GTEST_SKIP() << "no AVX2 on this CPU";
+  for (std::size_t n : {16, 64, 1024}) {
+    for (u64 qv : small_test_moduli(n)) {
+      const Modulus q(qv);
+      NttTables tab(n, q);
+      auto a = random_poly(n, q), b = random_poly(n, q);
+      const auto expected = naive_negacyclic(a, b, q);
+      tab.forward(a.data(), NttKernel::kAvx2Small);
+      tab.forward(b.data(), NttKernel::kAvx2Small);
+      for (std::size_t i = 0; i < n; ++i) a[i] = mul_mod(a[i], b[i], q);
+      tab.inverse(a.data(), NttKernel::kAvx2Small);
+      ASSERT_EQ(a, expected) << "n=" << n << " q=" << qv;
+    }
+  }
+}
+
+// Lazy forward and inverse chained as a caller would chain them, starting
+// from inputs at the top of the forward range.
+TEST(NttSmall, LazyChainsRoundTrip) {
+  if (!avx2_or_skip()) GTEST_SKIP() << "no AVX2 on this CPU";
+  for (std::size_t n : {16, 1024, 4096, 32768}) {
+    for (u64 qv : small_test_moduli(n)) {
+      NttTables tab(n, Modulus(qv));
+      std::vector<u64> a(n);
+      for (std::size_t i = 0; i < n; ++i) a[i] = (i % 5 == 0) ? 4 * qv - 1 : uniform_below(4 * qv);
+      auto v = a;
+      for (int r = 0; r < 3; ++r) {
+        tab.forward(v.data(), NttKernel::kAvx2Small, true);  // [0, 4q)
+        for (u64 x : v) ASSERT_LT(x, 4 * qv);
+        for (auto& x : v) x %= 2 * qv;                       // valid inverse input
+        tab.inverse(v.data(), NttKernel::kAvx2Small, true);  // [0, 2q)
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        ASSERT_LT(v[i], 2 * qv);
+        ASSERT_EQ(v[i] % qv, a[i] % qv) << "n=" << n << " q=" << qv << " slot " << i;
+      }
+      // Non-lazy round trip: exactly the reduced input.
+      auto u = a;
+      tab.forward(u.data(), NttKernel::kAvx2Small);
+      for (u64 x : u) ASSERT_LT(x, qv);
+      tab.inverse(u.data(), NttKernel::kAvx2Small);
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(u[i], a[i] % qv) << "n=" << n << " slot " << i;
     }
   }
 }

@@ -43,6 +43,52 @@ NttTables::NttTables(std::size_t n, const Modulus& q) : n_(n), q_(q) {
   u64 ninv = inv_mod(n, q);
   inv_n_ = MulOperand(ninv, q);
   inv_n_w_ = MulOperand(mul_mod(ninv, inv_roots_[1], q), q);
+  if (q.value() < kSmallPrimeLimit && n >= 16) build_small_tables();
+}
+
+// The kAvx2Small tables, in the order ntt_small_avx2.cpp reads them (blocks
+// of 16 coefficients; the last three layers run in registers and each lane
+// of a register holds its own root):
+//   forward, 11N/8 entries:
+//     [0, N/8)        psi^brv(k) as is (layers with t >= 8, broadcast)
+//     [N/8, 3N/8)     t = 4, block b: roots N/8 + 2b + {0, 0, 1, 1}
+//     [3N/8, 7N/8)    t = 2, block b: roots N/4 + 4b + {0, 0, 2, 2, 1, 1, 3, 3}
+//     [7N/8, 11N/8)   t = 1, block b: roots N/2 + 8b + {0, 4, 1, 5, 2, 6, 3, 7}
+//   inverse, N entries:
+//     [0, N/2)        psi^-brv(k) as is (t = 2 and 4 read them in place)
+//     [N/2, N)        t = 1, block b: roots N/2 + 8b + {0, 2, 4, 6, 1, 3, 5, 7}
+// Shoup constants are floor(w * 2^32 / q), which fit 32 bits since w < q.
+void NttTables::build_small_tables() {
+  const std::size_t n = n_;
+  const u64 q = q_.value();
+  auto put = [q](std::vector<u32>& w, std::vector<u32>& ws, u64 root) {
+    w.push_back(static_cast<u32>(root));
+    ws.push_back(static_cast<u32>((root << 32) / q));
+  };
+  small_w_.reserve(11 * n / 8);
+  small_ws_.reserve(11 * n / 8);
+  for (std::size_t k = 0; k < n / 8; ++k) put(small_w_, small_ws_, roots_[k]);
+  for (std::size_t b = 0; b < n / 16; ++b) {
+    for (std::size_t p : {0, 0, 1, 1}) put(small_w_, small_ws_, roots_[n / 8 + 2 * b + p]);
+  }
+  for (std::size_t b = 0; b < n / 16; ++b) {
+    for (std::size_t p : {0, 0, 2, 2, 1, 1, 3, 3}) {
+      put(small_w_, small_ws_, roots_[n / 4 + 4 * b + p]);
+    }
+  }
+  for (std::size_t b = 0; b < n / 16; ++b) {
+    for (std::size_t p : {0, 4, 1, 5, 2, 6, 3, 7}) {
+      put(small_w_, small_ws_, roots_[n / 2 + 8 * b + p]);
+    }
+  }
+  small_inv_w_.reserve(n);
+  small_inv_ws_.reserve(n);
+  for (std::size_t k = 0; k < n / 2; ++k) put(small_inv_w_, small_inv_ws_, inv_roots_[k]);
+  for (std::size_t b = 0; b < n / 16; ++b) {
+    for (std::size_t p : {0, 2, 4, 6, 1, 3, 5, 7}) {
+      put(small_inv_w_, small_inv_ws_, inv_roots_[n / 2 + 8 * b + p]);
+    }
+  }
 }
 
 bool cpu_has_avx2() {
@@ -63,25 +109,54 @@ NttKernel default_ntt_kernel() {
   return k;
 }
 
-std::string to_string(NttKernel k) { return k == NttKernel::kAvx2 ? "avx2" : "scalar"; }
+std::string to_string(NttKernel k) {
+  switch (k) {
+    case NttKernel::kAvx2:
+      return "avx2";
+    case NttKernel::kAvx2Small:
+      return "avx2_small";
+    case NttKernel::kScalar:
+      break;
+  }
+  return "scalar";
+}
+
+NttKernel NttTables::default_kernel() const {
+  const NttKernel k = default_ntt_kernel();
+  return (k == NttKernel::kAvx2 && has_small_tables()) ? NttKernel::kAvx2Small : k;
+}
+
+namespace {
+// kAvx2Small needs q < 2^30; below N = 16 it is the scalar kernel.
+bool small_kernel_usable(const NttTables& t) {
+  if (t.has_small_tables()) return true;
+  if (t.modulus().value() < kSmallPrimeLimit) return false;
+  throw std::invalid_argument("NttTables: the avx2_small kernel needs q < 2^30, got " +
+                              std::to_string(t.modulus().value()));
+}
+}  // namespace
 
 void NttTables::forward(u64* a, NttKernel k, bool lazy) const {
-  if (k == NttKernel::kAvx2) {
+  if (k == NttKernel::kAvx2Small && small_kernel_usable(*this)) {
+    kernels::ntt_forward_avx2_small(a, *this, lazy);
+  } else if (k == NttKernel::kAvx2) {
     kernels::ntt_forward_avx2(a, *this, lazy);
   } else {
     kernels::ntt_forward_scalar(a, *this, lazy);
   }
 }
 void NttTables::inverse(u64* a, NttKernel k, bool lazy) const {
-  if (k == NttKernel::kAvx2) {
+  if (k == NttKernel::kAvx2Small && small_kernel_usable(*this)) {
+    kernels::ntt_inverse_avx2_small(a, *this, lazy);
+  } else if (k == NttKernel::kAvx2) {
     kernels::ntt_inverse_avx2(a, *this, lazy);
   } else {
     kernels::ntt_inverse_scalar(a, *this, lazy);
   }
 }
-void NttTables::forward(u64* a) const { forward(a, default_ntt_kernel(), false); }
-void NttTables::inverse(u64* a) const { inverse(a, default_ntt_kernel(), false); }
-void NttTables::forward_lazy(u64* a) const { forward(a, default_ntt_kernel(), true); }
-void NttTables::inverse_lazy(u64* a) const { inverse(a, default_ntt_kernel(), true); }
+void NttTables::forward(u64* a) const { forward(a, default_kernel(), false); }
+void NttTables::inverse(u64* a) const { inverse(a, default_kernel(), false); }
+void NttTables::forward_lazy(u64* a) const { forward(a, default_kernel(), true); }
+void NttTables::inverse_lazy(u64* a) const { inverse(a, default_kernel(), true); }
 
 }  // namespace veil::math
