@@ -1,5 +1,7 @@
 // enroll, search, delete, compact, info, verify-store.
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -8,16 +10,74 @@
 #include "gallery.h"
 #include "veil/data/embeddings.h"
 #include "veil/search/parallel.h"
+#include "veil/search/quantize.h"
 
 namespace veil::apps {
 
 namespace {
 
-void print_hits(const SearchResult& r, std::size_t probe_row) {
+// Plaintext answers for the demo: quantised integer scores (what the
+// encrypted search must reproduce exactly) and float cosines.
+struct Plain {
+  std::vector<std::pair<std::string, std::int64_t>> quantised;
+  std::vector<std::pair<std::string, double>> cosine;
+};
+
+Plain plaintext_top(const data::Matrix& gallery, const std::string& stem, const float* probe,
+                    const search::SearchConfig& c, std::size_t k) {
+  Plain out;
+  auto qg = search::quantize_rows(gallery.values, gallery.cols, c.quant_scale);
+  auto qp = search::quantize_rows({probe, gallery.cols}, gallery.cols, c.quant_scale);
+  std::vector<std::int64_t> scores(gallery.rows);
+  std::vector<std::pair<double, std::size_t>> cos(gallery.rows);
+  double pn = 0;
+  for (std::size_t j = 0; j < gallery.cols; ++j) pn += static_cast<double>(probe[j]) * probe[j];
+  for (std::size_t i = 0; i < gallery.rows; ++i) {
+    scores[i] = search::quantized_dot(qg.row(i), qp.row(0));
+    double dot = 0, gn = 0;
+    for (std::size_t j = 0; j < gallery.cols; ++j) {
+      dot += static_cast<double>(gallery.row(i)[j]) * probe[j];
+      gn += static_cast<double>(gallery.row(i)[j]) * gallery.row(i)[j];
+    }
+    cos[i] = {-dot / std::sqrt(gn * pn), i};
+  }
+  for (const auto& m : search::top_k(scores, k)) out.quantised.emplace_back(stem + ":" + std::to_string(m.index), m.score);
+  std::partial_sort(cos.begin(), cos.begin() + std::min(k, cos.size()), cos.end());
+  for (std::size_t i = 0; i < std::min(k, cos.size()); ++i) {
+    out.cosine.emplace_back(stem + ":" + std::to_string(cos[i].second), -cos[i].first);
+  }
+  return out;
+}
+
+void print_comparison(const SearchResult& r, const Plain& p) {
+  std::cout << "  rank | encrypted: id, score          | plaintext quantised: id, score | plaintext float: id, cosine\n";
+  bool same = true;
+  for (std::size_t i = 0; i < r.hits.size(); ++i) {
+    const Hit& h = r.hits[i];
+    std::cout << "  " << std::setw(4) << h.rank << " | " << std::left << std::setw(22) << h.id << std::right
+              << std::setw(7) << h.score << " | ";
+    if (i < p.quantised.size()) {
+      std::cout << std::left << std::setw(22) << p.quantised[i].first << std::right << std::setw(8)
+                << p.quantised[i].second;
+      same = same && p.quantised[i].second == h.score;
+    }
+    std::cout << " | ";
+    if (i < p.cosine.size()) {
+      std::cout << std::left << std::setw(22) << p.cosine[i].first << std::right << std::setw(8)
+                << std::setprecision(4) << p.cosine[i].second;
+    }
+    std::cout << (h.label.empty() ? "" : "  (" + h.label + ")") << "\n";
+  }
+  std::cout << "  encrypted scores " << (same ? "equal" : "DIFFER FROM") << " the plaintext quantised scores\n";
+  if (!same) throw std::runtime_error("encrypted and plaintext scores differ");
+}
+
+void print_hits(const SearchResult& r, std::size_t probe_row, bool table = true) {
   std::cout << "probe " << probe_row << ": server " << std::fixed << std::setprecision(1)
             << r.expand_ms + r.scan_ms + r.reduce_ms << " ms (expand " << r.expand_ms << ", scan " << r.scan_ms
             << ", reduce " << r.reduce_ms << "), key holder " << r.key_holder_ms << " ms, probe " << r.probe_bytes
             << " B, response " << r.response_bytes << " B\n";
+  if (!table) return;
   std::cout << "  rank  score   cosine  id                              label\n";
   for (const Hit& h : r.hits) {
     std::cout << "  " << std::setw(4) << h.rank << "  " << std::setw(6) << h.score << "  " << std::setw(7)
@@ -59,6 +119,9 @@ void add_gallery_commands(CLI::App& app) {
     cmd->add_option("--labels", a->labels, "one label per line")->check(CLI::ExistingFile);
     cmd->add_flag("--public-key", a->o.public_key, "encrypt with public.key (third-party enrollment)");
     cmd->add_flag("--public-probes", a->o.public_probes, "new store: probes will be public-key encrypted");
+    cmd->add_flag("--skip-existing", a->o.skip_existing, "leave out ids already enrolled (resume after a crash)");
+    cmd->add_option("--blocks-per-append", a->o.blocks_per_append, "blocks per durable append (4096 templates each)")
+        ->check(CLI::Range(1, 1024));
     cmd->add_option("--threads", a->o.threads, "threads (default: all cores)");
     cmd->add_flag("--quiet", a->o.quiet, "no progress on stderr");
     cmd->callback([a] {
@@ -69,7 +132,8 @@ void add_gallery_commands(CLI::App& app) {
                                                         : static_cast<unsigned>(Need::kSecret));
       EnrollResult r = enroll(a->store, keys, a->o);
       std::cout << (r.created ? "created " : "appended to ") << a->store << ": " << r.templates << " templates in "
-                << r.blocks << " blocks, " << std::fixed << std::setprecision(2) << r.seconds << " s ("
+                << r.blocks << " blocks" << (r.skipped ? ", " + std::to_string(r.skipped) + " already enrolled" : "")
+                << ", " << std::fixed << std::setprecision(2) << r.seconds << " s ("
                 << std::setprecision(0) << r.templates / r.seconds << " templates/s)\n";
     });
   }
@@ -81,6 +145,7 @@ void add_gallery_commands(CLI::App& app) {
       std::size_t k = 10, threads = 0;
       std::optional<double> threshold;
       bool json = false;
+      std::string compare;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand("search", "Search the encrypted gallery with encrypted probes");
@@ -93,6 +158,9 @@ void add_gallery_commands(CLI::App& app) {
         ->check(CLI::Range(-1.0, 1.0));
     cmd->add_option("--threads", a->threads, "threads (default: all cores)");
     cmd->add_flag("--json", a->json, "JSON output");
+    cmd->add_option("--compare-with", a->compare,
+                    "plaintext gallery file enrolled with default ids: print the plaintext answer beside")
+        ->check(CLI::ExistingFile);
     cmd->callback([a] {
       KeyDir keys = load_keys(a->keys, Need::kSecret | Need::kExpansion);
       OpenGallery g = open_gallery(a->store, store::Mode::kReadOnly);
@@ -114,6 +182,11 @@ void add_gallery_commands(CLI::App& app) {
                                     a->threads ? a->threads : search::default_threads());
         if (a->json) {
           out.push_back(hits_json(r, row));
+        } else if (!a->compare.empty()) {
+          print_hits(r, row, false);
+          data::Embeddings plain = data::read_embeddings(a->compare);
+          print_comparison(r, plaintext_top(plain.matrix, std::filesystem::path(a->compare).stem().string(),
+                                            probes.matrix.row(row), g.config, r.hits.size()));
         } else {
           print_hits(r, row);
         }

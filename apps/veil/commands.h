@@ -7,4 +7,5 @@ namespace veil::apps {
 void add_keygen_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_gallery_commands(CLI::App& app);
+void add_generate_command(CLI::App& app);
 }  // namespace veil::apps

@@ -67,8 +67,8 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
   if (store_exists(store_dir)) {
     g.emplace(open_gallery(store_dir, store::Mode::kReadWrite));
     if (g->config.dimension != d) {
-      throw std::runtime_error("the gallery holds " + std::to_string(g->config.dimension) +
-                               "-d templates; " + o.input.string() + " has " + std::to_string(d));
+      throw std::runtime_error("the gallery holds templates of dimension " + std::to_string(g->config.dimension) +
+                               "; " + o.input.string() + " has dimension " + std::to_string(d));
     }
   } else {
     using search::Encryption;
@@ -85,11 +85,28 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
     throw std::runtime_error("the gallery was made with other keys (parameter set " +
                              std::to_string(g->store.config().param_id) + ")");
   }
-  for (const auto& id : ids) {
-    if (g->store.find(id)) throw std::runtime_error("id '" + id + "' is already enrolled; nothing was added");
-  }
   // Validates every row (finite, non-zero) before anything is encrypted.
-  search::QuantizedRows q = search::quantize_rows(emb.matrix.values, d, g->config.quant_scale);
+  search::QuantizedRows all = search::quantize_rows(emb.matrix.values, d, g->config.quant_scale);
+  search::QuantizedRows q{.rows = 0, .dimension = d, .values = {}};
+  std::vector<std::string> kept_ids, kept_labels;
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (g->store.find(ids[i])) {
+      if (!o.skip_existing) {
+        throw std::runtime_error("id '" + ids[i] +
+                                 "' is already enrolled; nothing was added (--skip-existing resumes an "
+                                 "interrupted enrollment)");
+      }
+      ++result.skipped;
+      continue;
+    }
+    q.values.insert(q.values.end(), all.row(i).begin(), all.row(i).end());
+    ++q.rows;
+    kept_ids.push_back(ids[i]);
+    if (!labels.empty()) kept_labels.push_back(labels[i]);
+  }
+  ids = std::move(kept_ids);
+  labels = std::move(kept_labels);
+  const std::size_t todo = q.rows;
   std::optional<search::GalleryEncryptor> enc;
   if (o.public_key) {
     if (!keys.pk) throw std::runtime_error("--public-key needs public.key");
@@ -100,13 +117,13 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
   }
   const std::size_t threads = o.threads ? o.threads : search::default_threads();
   const std::size_t n = g->config.n;
-  const std::size_t total_blocks = (rows + n - 1) / n;
+  const std::size_t total_blocks = (todo + n - 1) / n;
   for (std::size_t b0 = 0; b0 < total_blocks; b0 += o.blocks_per_append) {
     const std::size_t b1 = std::min(total_blocks, b0 + o.blocks_per_append);
     std::vector<search::Words> words;
     std::vector<store::BlockInput> inputs;
     for (std::size_t b = b0; b < b1; ++b) {
-      const std::size_t first = b * n, count = std::min(n, rows - first);
+      const std::size_t first = b * n, count = std::min(n, todo - first);
       words.push_back(enc->encrypt_block(q, first, count, threads));
       store::BlockInput in;
       in.bytes = {reinterpret_cast<const std::uint8_t*>(words.back().data()), words.back().size() * 4};
@@ -116,9 +133,9 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
     }
     g->store.append(inputs);  // durable when it returns
     result.blocks += b1 - b0;
-    result.templates = std::min(rows, b1 * n);
+    result.templates = std::min(todo, b1 * n);
     if (!o.quiet) {
-      std::cerr << "\renrolled " << result.templates << "/" << rows << " templates (" << result.blocks << "/"
+      std::cerr << "\renrolled " << result.templates << "/" << todo << " templates (" << result.blocks << "/"
                 << total_blocks << " blocks)" << std::flush;
     }
   }

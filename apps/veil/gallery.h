@@ -26,13 +26,14 @@ struct EnrollOptions {
   std::optional<std::filesystem::path> ids_file, labels_file;
   bool public_key = false;      // enroll as a third party (needs a public-key gallery)
   bool public_probes = false;   // new store only: probes will be public-key encrypted
+  bool skip_existing = false;   // resume: leave out ids already enrolled instead of failing
   std::size_t blocks_per_append = 4;
   std::size_t threads = 0;
   bool quiet = false;
 };
 
 struct EnrollResult {
-  std::size_t templates = 0, blocks = 0;
+  std::size_t templates = 0, blocks = 0, skipped = 0;
   double seconds = 0;
   bool created = false;
 };
