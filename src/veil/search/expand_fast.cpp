@@ -75,6 +75,7 @@ FastExpansion::FastExpansion(const SearchConfig& config, const rlwe::Context& ct
   if (t_.p >= (std::uint64_t{1} << 61) / 4) {
     throw rlwe::MismatchError("fast expansion: special prime too large");
   }
+  build_p_tables();
   const auto& basis = ctx.basis_q(1);
   for (std::size_t i = 0; i < config.expansion_levels; ++i) {
     const std::uint64_t g = (n >> i) + 1;
@@ -93,6 +94,8 @@ FastExpansion::FastExpansion(const SearchConfig& config, const rlwe::Context& ct
       }
       lv.kbp[part] = shoup64_table(key.b[part].limb(2), n, t_.p);
       lv.kap[part] = shoup64_table(key.a[part].limb(2), n, t_.p);
+      lv.kbpd[part].assign(key.b[part].limb(2), key.b[part].limb(2) + n);
+      lv.kapd[part].assign(key.a[part].limb(2), key.a[part].limb(2) + n);
     }
     // X^(-k) = -X^(n-k) in Z[X]/(X^n + 1).
     const std::size_t k = std::size_t{1} << i;
@@ -102,10 +105,10 @@ FastExpansion::FastExpansion(const SearchConfig& config, const rlwe::Context& ct
     for (std::size_t l = 0; l < 2; ++l) lv.mono[l] = shoup32_table(m.limb(l), n, t_.q[l]);
     t_.levels.push_back(std::move(lv));
   }
-  // The AVX2 node needs 8-lane blocks and P < 2^50 (its doubles).
+  // The AVX2 node needs 8-lane blocks, n >= 16 and P < 2^50 (its doubles).
   const auto kernel = math::default_ntt_kernel();
   const bool avx2 = (kernel == math::NttKernel::kAvx2 || kernel == math::NttKernel::kAvx2Small) &&
-                    n % 8 == 0 && t_.p < (std::uint64_t{1} << 50);
+                    n % 8 == 0 && n >= 16 && t_.p < (std::uint64_t{1} << 50);
   if (!node_) node_ = avx2 ? expand_node_avx2 : expand_node_scalar;
   write_tiles_ = avx2 ? write_tiles_avx2 : write_tiles_scalar;
 }
@@ -132,6 +135,43 @@ void advise_huge_pages(void* p, std::size_t bytes) {
 #endif
 }
 
+void FastExpansion::build_p_tables() {
+  const std::size_t n = t_.n;
+  const double p = static_cast<double>(t_.p);
+  PNttTables& d = t_.pd;
+  auto fill = [&](const std::uint64_t* roots, std::vector<double>& w, std::vector<double>& ws,
+                  std::vector<double>& w2, std::vector<double>& ws2, std::vector<double>& w1,
+                  std::vector<double>& ws1) {
+    w.resize(n);
+    ws.resize(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      w[k] = static_cast<double>(roots[k]);
+      ws[k] = w[k] / p;
+    }
+    // t = 2 (m = n/4 groups of four): lanes [g, g, g + 1, g + 1] per two groups.
+    // t = 1 (m = n/2 pairs): lanes [4c, 4c + 2, 4c + 1, 4c + 3] per eight values.
+    w2.resize(n / 2);
+    ws2.resize(n / 2);
+    w1.resize(n / 2);
+    ws1.resize(n / 2);
+    static constexpr std::size_t kPairLane[4] = {0, 2, 1, 3};
+    for (std::size_t c = 0; c < n / 8; ++c) {
+      for (std::size_t lane = 0; lane < 4; ++lane) {
+        w2[4 * c + lane] = w[n / 4 + 2 * c + lane / 2];
+        w1[4 * c + lane] = w[n / 2 + 4 * c + kPairLane[lane]];
+        ws2[4 * c + lane] = w2[4 * c + lane] / p;
+        ws1[4 * c + lane] = w1[4 * c + lane] / p;
+      }
+    }
+  };
+  fill(t_.ntt_p->roots(), d.w, d.ws, d.w2, d.ws2, d.w1, d.ws1);
+  fill(t_.ntt_p->inv_roots(), d.iw, d.iws, d.iw2, d.iws2, d.iw1, d.iws1);
+  d.ninv = static_cast<double>(t_.ntt_p->inv_n().w);
+  d.ninv_s = d.ninv / p;
+  d.ninv_w = static_cast<double>(t_.ntt_p->inv_n_w().w);
+  d.ninv_ws = d.ninv_w / p;
+}
+
 void FastExpansion::run(const rlwe::Ciphertext& root, std::size_t threads, const Sink& sink) const {
   const std::size_t n = t_.n, levels = t_.levels.size(), ct_words = 4 * n;
   if (root.size() != 2 || root.level != 1 || root.polys[0].form() != ring::Form::kEval ||
@@ -145,12 +185,14 @@ void FastExpansion::run(const rlwe::Ciphertext& root, std::size_t threads, const
   auto limbs_of = [n](std::uint32_t* base) {
     return std::array<std::uint32_t*, 4>{base, base + n, base + 2 * n, base + 3 * n};
   };
-  // Level i turns slots [0, 2^i) into [0, 2^(i+1)): the sum child in place,
-  // the difference child in slot k + 2^i. The last level's outputs go to the
-  // sink from per-thread staging buffers instead.
-  const std::size_t slots = levels == 0 ? 1 : std::size_t{1} << (levels - 1);
-  Buffer cts(ct_words * slots);
-  advise_huge_pages(cts.data(), cts.size() * sizeof(std::uint32_t));
+  // Breadth first for the top levels, until there are enough subtrees to
+  // share out: level i turns slots [0, 2^i) into [0, 2^(i+1)), the sum child
+  // in place and the difference child in slot k + 2^i. Then each subtree goes
+  // depth first on one thread, so a node's children are still in cache when
+  // they are expanded and only L - top ciphertexts per thread are live.
+  std::size_t top = 0;
+  while (top < levels && (std::size_t{1} << top) < kSubtreesPerThread * threads) ++top;
+  Buffer cts(ct_words << top);
   for (std::size_t p = 0; p < 2; ++p) {
     for (std::size_t l = 0; l < 2; ++l) {
       const std::uint64_t* src = root.polys[p].limb(l);
@@ -158,15 +200,10 @@ void FastExpansion::run(const rlwe::Ciphertext& root, std::size_t threads, const
       for (std::size_t x = 0; x < n; ++x) dst[x] = static_cast<std::uint32_t>(src[x]);
     }
   }
-  if (levels == 0) {
-    auto c = limbs_of(cts.data());
-    sink({Output{0, {c[0], c[1], c[2], c[3]}}});
-    return;
-  }
   std::vector<ExpandScratch> scratch;
   scratch.reserve(threads);
   for (std::size_t t = 0; t < threads; ++t) scratch.emplace_back(n);
-  for (std::size_t i = 0; i + 1 < levels; ++i) {
+  for (std::size_t i = 0; i < top; ++i) {
     const std::size_t half = std::size_t{1} << i;
     const ExpandLevel& lv = t_.levels[i];
     parallel_for(half, threads, [&](std::size_t k, std::size_t th) {
@@ -177,34 +214,38 @@ void FastExpansion::run(const rlwe::Ciphertext& root, std::size_t threads, const
       node_(t_, lv, in, c.data(), diff, scratch[th]);
     });
   }
-  // The last level, kBatchNodes nodes per work item.
-  const std::size_t half = slots;
-  const ExpandLevel& lv = t_.levels[levels - 1];
-  const std::size_t batches = (half + kBatchNodes - 1) / kBatchNodes;
-  std::vector<Buffer> stage(threads);
-  parallel_for(batches, threads, [&](std::size_t b, std::size_t th) {
-    const std::size_t k0 = b * kBatchNodes, k1 = std::min(half, k0 + kBatchNodes);
-    Buffer& st = stage[th];
-    if (st.empty()) st.resize(2 * kBatchNodes * ct_words);
-    std::vector<Output> outs;
-    outs.reserve(2 * (k1 - k0));
-    for (std::size_t k = k0; k < k1; ++k) {
-      const bool need_diff = k + half < dimension_;
-      auto c = limbs_of(cts.data() + k * ct_words);
-      auto s = limbs_of(st.data() + (k - k0) * ct_words);
-      auto e = limbs_of(st.data() + (kBatchNodes + k - k0) * ct_words);
-      const std::uint32_t* const in[4] = {c[0], c[1], c[2], c[3]};
-      std::uint32_t* const diff[4] = {need_diff ? e[0] : nullptr, need_diff ? e[1] : nullptr,
-                                      need_diff ? e[2] : nullptr, need_diff ? e[3] : nullptr};
-      node_(t_, lv, in, s.data(), diff, scratch[th]);
-      outs.push_back(Output{k, {s[0], s[1], s[2], s[3]}});
-    }
-    for (std::size_t k = k0; k < k1 && k + half < dimension_; ++k) {
-      auto e = limbs_of(st.data() + (kBatchNodes + k - k0) * ct_words);
-      outs.push_back(Output{k + half, {e[0], e[1], e[2], e[3]}});
-    }
-    sink(outs);
+  // Depth first below `top`: per thread one buffer per remaining level for
+  // the difference child (the sum child replaces its parent in place).
+  const std::size_t subtrees = std::size_t{1} << top;
+  std::vector<Buffer> stacks(threads);
+  parallel_for(subtrees, threads, [&](std::size_t k, std::size_t th) {
+    Buffer& stack = stacks[th];
+    if (stack.empty() && levels > top) stack.resize(ct_words * (levels - top));
+    expand_subtree(cts.data() + k * ct_words, top, k, top, stack.data(), scratch[th], sink);
   });
+}
+
+// Expands the ciphertext at `ct` (level `level`, slot `slot`) down to the
+// leaves, depth first; the difference child made at level i goes to stack
+// entry i - top.
+void FastExpansion::expand_subtree(std::uint32_t* ct, std::size_t level, std::size_t slot,
+                                   std::size_t top, std::uint32_t* stack, ExpandScratch& scratch,
+                                   const Sink& sink) const {
+  const std::size_t n = t_.n, levels = t_.levels.size();
+  const std::array<std::uint32_t*, 4> c{ct, ct + n, ct + 2 * n, ct + 3 * n};
+  if (level == levels) {
+    if (slot < dimension_) sink({Output{slot, {c[0], c[1], c[2], c[3]}}});
+    return;
+  }
+  const std::size_t half = std::size_t{1} << level;
+  const bool need_diff = slot + half < dimension_;
+  std::uint32_t* e = stack + (level - top) * 4 * n;
+  const std::uint32_t* const in[4] = {c[0], c[1], c[2], c[3]};
+  std::uint32_t* const diff[4] = {need_diff ? e : nullptr, need_diff ? e + n : nullptr,
+                                  need_diff ? e + 2 * n : nullptr, need_diff ? e + 3 * n : nullptr};
+  node_(t_, t_.levels[level], in, c.data(), diff, scratch);
+  expand_subtree(ct, level + 1, slot, top, stack, scratch, sink);
+  if (need_diff) expand_subtree(e, level + 1, slot + half, top, stack, scratch, sink);
 }
 
 }  // namespace veil::search::detail

@@ -19,7 +19,9 @@
 // generic path reduces, so the output residues are identical to it.
 //
 // Intermediate ciphertexts are kept as 32-bit residues; scratch is allocated
-// once per run and thread; the nodes of each level are split across threads.
+// once per run and thread. The top levels run breadth first with their nodes
+// split across threads, then each thread expands whole subtrees depth first
+// (a node's children are expanded while they are still in cache).
 #pragma once
 
 #include <cstddef>
@@ -39,10 +41,22 @@ struct ExpandLevel {
   // Key parts at the ciphertext primes, 32-bit Shoup form:
   // key[part][limb] for b and a, each n values then n Shoup constants.
   std::vector<std::uint32_t> kb[2][2], ka[2][2];
-  // Key parts at P, 64-bit Shoup form (n values then n constants).
+  // Key parts at P, 64-bit Shoup form (n values then n constants), and as
+  // doubles for the AVX2 node.
   std::vector<std::uint64_t> kbp[2], kap[2];
+  std::vector<double> kbpd[2], kapd[2];
   // X^(-2^i) in evaluation form per ciphertext prime, 32-bit Shoup form.
   std::vector<std::uint32_t> mono[2];
+};
+
+// Roots of the NTT mod P as doubles for the AVX2 node's FMA transforms
+// (expand_fast_avx2.cpp): w and w / P per entry, the t >= 4 layers indexed
+// like NttTables::roots(), the t = 2 and t = 1 layers in the lane order the
+// kernel consumes them (n / 2 entries each).
+struct PNttTables {
+  std::vector<double> w, ws, w2, ws2, w1, ws1;           // forward
+  std::vector<double> iw, iws, iw2, iws2, iw1, iws1;     // inverse
+  double ninv = 0, ninv_s = 0, ninv_w = 0, ninv_ws = 0;  // last inverse layer
 };
 
 struct ExpandTables {
@@ -53,6 +67,7 @@ struct ExpandTables {
   std::uint32_t p_inv[2] = {0, 0}, p_inv_shoup[2] = {0, 0};  // P^-1 mod q_l
   const math::NttTables* ntt_q[2] = {nullptr, nullptr};
   const math::NttTables* ntt_p = nullptr;
+  PNttTables pd;
   std::vector<ExpandLevel> levels;
 };
 
@@ -108,18 +123,21 @@ class FastExpansion {
     std::size_t j;
     const std::uint32_t* limbs[4];
   };
-  // Receives the outputs in batches (runs of consecutive j, so a writer into
-  // the j-interleaved kernel layout touches whole runs of cache lines);
-  // called from the worker threads, each j once in all.
+  // Receives the outputs (one per call today; the batch form leaves room to
+  // group them); called from the worker threads, each j once in all.
   using Sink = std::function<void(const std::vector<Output>& batch)>;
-  static constexpr std::size_t kBatchNodes = 8;  // final-level nodes per batch
-  static constexpr std::size_t kTileRun = 64;    // coefficients a writer takes per output
+  // Breadth-first levels run until there are this many subtrees per thread.
+  static constexpr std::size_t kSubtreesPerThread = 4;
   // `root`: a fresh level-1 size-2 ciphertext in evaluation form.
   void run(const rlwe::Ciphertext& root, std::size_t threads, const Sink& sink) const;
   // The tile writer matching the node kernel (AVX2 or portable).
   WriteTilesFn write_tiles() const { return write_tiles_; }
 
  private:
+  void build_p_tables();
+  void expand_subtree(std::uint32_t* ct, std::size_t level, std::size_t slot, std::size_t top,
+                      std::uint32_t* stack, ExpandScratch& scratch, const Sink& sink) const;
+
   std::size_t dimension_ = 0;
   ExpandTables t_;
   ExpandNodeFn node_ = nullptr;

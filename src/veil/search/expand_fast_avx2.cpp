@@ -1,12 +1,16 @@
 // The expansion node (expand_fast.h) with AVX2 intrinsics.
 //
 // Ciphertext-prime arithmetic runs on eight 32-bit lanes with 32-bit Shoup
-// constants (as the kAvx2Small NTT does). Arithmetic mod P (< 2^50) runs in
-// doubles with FMA: for x, y < P, h = fl(x y) and l = x y - h (exact, by
-// FMA), the quotient estimate floor(h / P) is within 1 of the true one, so
-// x y - floor(h / P) P = fma(-quot, P, h) + l is exact and in [-P, 2P). The
-// same trick reduces the centred P-limb values mod q_l. Every result is the
-// fully reduced residue the scalar node computes, so the two are identical.
+// constants (as the kAvx2Small NTT does). Everything mod P (< 2^50) runs on
+// four double lanes holding integers, signed (any representative), with FMA:
+// for a product x w, h = fl(x w) and l = x w - h (exact, by FMA); a quotient
+// estimate k within a few units of x w / P makes x w - k P = fma(-k, P, h) + l
+// exact (an integer below 2^53). The lifted digits go through a forward NTT
+// mod P written this way, are multiplied by the key, and come back through
+// the inverse one; bounds are noted at each step (|v| < 2^51 keeps every
+// estimate within one). The centred P-limb values are reduced mod q_l the
+// same way. Every final residue is the fully reduced one the scalar node
+// computes, so the two are identical.
 #include <immintrin.h>
 
 #include "veil/search/expand_fast.h"
@@ -56,13 +60,109 @@ inline D fix(D r, D m) {
   r = _mm256_add_pd(r, _mm256_and_pd(_mm256_cmp_pd(r, _mm256_setzero_pd(), _CMP_LT_OQ), m));
   return _mm256_sub_pd(r, _mm256_and_pd(_mm256_cmp_pd(r, m, _CMP_GE_OQ), m));
 }
-// x y mod P in [0, P) for x, y < P < 2^50 (see the top of the file).
-inline D mulmod_p(D x, D y, D p, D pinv) {
-  const D h = _mm256_mul_pd(x, y);
-  const D l = _mm256_fmsub_pd(x, y, h);
-  const D quot = floor_pd(_mm256_mul_pd(h, pinv));
-  return fix(_mm256_add_pd(_mm256_fnmadd_pd(quot, p, h), l), p);
+inline D round_pd(D x) { return _mm256_round_pd(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+// y w mod P, signed, |result| <= P, for |y| <= 2P, 0 <= w < P, ws = w / P.
+// (The estimate round(fl(y ws)) is within 1 of y w / P: |y w / P| < 2^51.)
+inline D mulw(D y, D w, D ws, D p) {
+  const D h = _mm256_mul_pd(y, w);
+  const D l = _mm256_fmsub_pd(y, w, h);
+  const D quot = round_pd(_mm256_mul_pd(y, ws));
+  return _mm256_add_pd(_mm256_fnmadd_pd(quot, p, h), l);
 }
+// x - round(x / P) P: |result| <= P / 2 (+1 at ties) for |x| < 2^52; for
+// |x| <= P exactly the centred representative in [-(P-1)/2, (P-1)/2].
+inline D reduce_p(D x, D p, D pinv) {
+  return _mm256_fnmadd_pd(round_pd(_mm256_mul_pd(x, pinv)), p, x);
+}
+
+// Forward negacyclic NTT mod P in NttTables order (ntt_scalar.cpp's
+// Cooley-Tukey layers), on signed values: inputs |v| <= 1.5P, outputs too.
+// Each butterfly reduces x to |x| <= P/2 first, so x +- w y stays within 1.5P.
+void forward_p(double* a, const ExpandTables& tab) {
+  const std::size_t n = tab.n;
+  const PNttTables& r = tab.pd;
+  const D p = _mm256_set1_pd(static_cast<double>(tab.p));
+  const D pinv = _mm256_set1_pd(1.0 / static_cast<double>(tab.p));
+  std::size_t m = 1, t = n >> 1;
+  for (; t >= 4; m <<= 1, t >>= 1) {
+    for (std::size_t i = 0; i < m; ++i) {
+      const D w = _mm256_set1_pd(r.w[m + i]), ws = _mm256_set1_pd(r.ws[m + i]);
+      double* x = a + 2 * i * t;
+      double* y = x + t;
+      for (std::size_t j = 0; j < t; j += 4) {
+        const D X = reduce_p(_mm256_loadu_pd(x + j), p, pinv);
+        const D T = mulw(_mm256_loadu_pd(y + j), w, ws, p);
+        _mm256_storeu_pd(x + j, _mm256_add_pd(X, T));
+        _mm256_storeu_pd(y + j, _mm256_sub_pd(X, T));
+      }
+    }
+  }
+  // t = 2 and t = 1 in registers, eight values at a time.
+  for (std::size_t k = 0; k < n; k += 8) {
+    D A = _mm256_loadu_pd(a + k), B = _mm256_loadu_pd(a + k + 4);
+    D X = reduce_p(_mm256_permute2f128_pd(A, B, 0x20), p, pinv);
+    D T = mulw(_mm256_permute2f128_pd(A, B, 0x31), _mm256_loadu_pd(r.w2.data() + k / 2),
+               _mm256_loadu_pd(r.ws2.data() + k / 2), p);
+    D X2 = _mm256_add_pd(X, T), Y2 = _mm256_sub_pd(X, T);
+    A = _mm256_permute2f128_pd(X2, Y2, 0x20);
+    B = _mm256_permute2f128_pd(X2, Y2, 0x31);
+    X = reduce_p(_mm256_unpacklo_pd(A, B), p, pinv);
+    T = mulw(_mm256_unpackhi_pd(A, B), _mm256_loadu_pd(r.w1.data() + k / 2),
+             _mm256_loadu_pd(r.ws1.data() + k / 2), p);
+    X2 = _mm256_add_pd(X, T);
+    Y2 = _mm256_sub_pd(X, T);
+    _mm256_storeu_pd(a + k, _mm256_unpacklo_pd(X2, Y2));
+    _mm256_storeu_pd(a + k + 4, _mm256_unpackhi_pd(X2, Y2));
+  }
+}
+
+// Inverse NTT mod P (ntt_scalar.cpp's Gentleman-Sande layers, N^-1 folded
+// into the last), signed: inputs |v| <= P, outputs |v| <= P. x + y is
+// reduced to |.| <= P/2, w (x - y) is at most P.
+void inverse_p(double* a, const ExpandTables& tab) {
+  const std::size_t n = tab.n;
+  const PNttTables& r = tab.pd;
+  const D p = _mm256_set1_pd(static_cast<double>(tab.p));
+  const D pinv = _mm256_set1_pd(1.0 / static_cast<double>(tab.p));
+  for (std::size_t k = 0; k < n; k += 8) {
+    const D A = _mm256_loadu_pd(a + k), B = _mm256_loadu_pd(a + k + 4);
+    D X = _mm256_unpacklo_pd(A, B), Y = _mm256_unpackhi_pd(A, B);  // t = 1 pairs
+    D X2 = reduce_p(_mm256_add_pd(X, Y), p, pinv);
+    D Y2 = mulw(_mm256_sub_pd(X, Y), _mm256_loadu_pd(r.iw1.data() + k / 2),
+                _mm256_loadu_pd(r.iws1.data() + k / 2), p);
+    const D A2 = _mm256_unpacklo_pd(X2, Y2), B2 = _mm256_unpackhi_pd(X2, Y2);
+    X = _mm256_permute2f128_pd(A2, B2, 0x20);  // t = 2 groups
+    Y = _mm256_permute2f128_pd(A2, B2, 0x31);
+    X2 = reduce_p(_mm256_add_pd(X, Y), p, pinv);
+    Y2 = mulw(_mm256_sub_pd(X, Y), _mm256_loadu_pd(r.iw2.data() + k / 2),
+              _mm256_loadu_pd(r.iws2.data() + k / 2), p);
+    _mm256_storeu_pd(a + k, _mm256_permute2f128_pd(X2, Y2, 0x20));
+    _mm256_storeu_pd(a + k + 4, _mm256_permute2f128_pd(X2, Y2, 0x31));
+  }
+  std::size_t m = n >> 3, t = 4;
+  for (; m > 1; m >>= 1, t <<= 1) {
+    for (std::size_t i = 0; i < m; ++i) {
+      const D w = _mm256_set1_pd(r.iw[m + i]), ws = _mm256_set1_pd(r.iws[m + i]);
+      double* x = a + 2 * i * t;
+      double* y = x + t;
+      for (std::size_t j = 0; j < t; j += 4) {
+        const D X = _mm256_loadu_pd(x + j), Y = _mm256_loadu_pd(y + j);
+        _mm256_storeu_pd(x + j, reduce_p(_mm256_add_pd(X, Y), p, pinv));
+        _mm256_storeu_pd(y + j, mulw(_mm256_sub_pd(X, Y), w, ws, p));
+      }
+    }
+  }
+  const D ni = _mm256_set1_pd(r.ninv), nis = _mm256_set1_pd(r.ninv_s);
+  const D niw = _mm256_set1_pd(r.ninv_w), niws = _mm256_set1_pd(r.ninv_ws);
+  double* x = a;
+  double* y = a + t;
+  for (std::size_t j = 0; j < t; j += 4) {
+    const D X = _mm256_loadu_pd(x + j), Y = _mm256_loadu_pd(y + j);
+    _mm256_storeu_pd(x + j, mulw(_mm256_add_pd(X, Y), ni, nis, p));
+    _mm256_storeu_pd(y + j, mulw(_mm256_sub_pd(X, Y), niw, niws, p));
+  }
+}
+
 // x mod q in [0, q) for integral |x| < 2^51, q < 2^30.
 inline D reduce_q(D x, D q, D qinv) {
   const D quot = floor_pd(_mm256_mul_pd(x, qinv));
@@ -112,10 +212,10 @@ void expand_node_avx2(const ExpandTables& t, const ExpandLevel& lv, const u32* c
   const std::size_t n = t.n;
   const u32* perm = lv.perm;
   u64* u[2] = {s.at(0), s.at(1)};
-  u64* l10 = s.at(2);  // digit 1 lifted to q0
-  u64* l01 = s.at(3);  // digit 0 lifted to q1
-  u64* l0p = s.at(4);  // digits lifted to P
-  u64* l1p = s.at(5);
+  u64* l10 = s.at(2);                                // digit 1 lifted to q0
+  u64* l01 = s.at(3);                                // digit 0 lifted to q1
+  double* l0p = reinterpret_cast<double*>(s.at(4));  // digits lifted to P (signed doubles)
+  double* l1p = reinterpret_cast<double*>(s.at(5));
   u64* tr[2][2] = {{s.at(6), s.at(7)}, {s.at(8), s.at(9)}};  // rounding terms [poly][prime]
   // Permuted c1 and c0 limbs as u32 (the first half of their buffers).
   u32* c1p[2] = {reinterpret_cast<u32*>(s.at(10)), reinterpret_cast<u32*>(s.at(11))};
@@ -153,7 +253,8 @@ void expand_node_avx2(const ExpandTables& t, const ExpandLevel& lv, const u32* c
     const V vq0 = set64(q0), vq1 = set64(q1);
     const V q0m1 = set64(q0 - 1), q1m1 = set64(q1 - 1);
     const V d10 = set64(q1 - q0), d01 = set64(q0 - q1);  // wrap-around differences
-    const V p0 = set64(t.p - q0), p1 = set64(t.p - q1);
+    const D dq0 = _mm256_set1_pd(static_cast<double>(q0)),
+            dq1 = _mm256_set1_pd(static_cast<double>(q1));
     for (std::size_t x = 0; x < n; x += 4) {
       const V a = load(u[0] + x), b = load(u[1] + x);
       const V na = _mm256_cmpgt_epi64(a, h0), nb = _mm256_cmpgt_epi64(b, h1);
@@ -162,44 +263,49 @@ void expand_node_avx2(const ExpandTables& t, const ExpandLevel& lv, const u32* c
       store(l01 + x, _mm256_blendv_epi8(ar, _mm256_add_epi64(a, d10), na));
       const V br = _mm256_sub_epi64(b, _mm256_and_si256(_mm256_cmpgt_epi64(b, q0m1), vq0));
       store(l10 + x, _mm256_blendv_epi8(br, _mm256_add_epi64(b, d01), nb));
-      store(l0p + x, _mm256_add_epi64(a, _mm256_and_si256(na, p0)));
-      store(l1p + x, _mm256_add_epi64(b, _mm256_and_si256(nb, p1)));
+      // The centred digits themselves, as signed doubles (NTT inputs mod P).
+      _mm256_storeu_pd(l0p + x,
+                       _mm256_sub_pd(to_d(a), _mm256_and_pd(_mm256_castsi256_pd(na), dq0)));
+      _mm256_storeu_pd(l1p + x,
+                       _mm256_sub_pd(to_d(b), _mm256_and_pd(_mm256_castsi256_pd(nb), dq1)));
     }
   }
   t.ntt_q[0]->forward_lazy(l10);
   t.ntt_q[1]->forward_lazy(l01);
-  t.ntt_p->forward(l0p);
-  t.ntt_p->forward(l1p);
-  // 3. The P limb of the key-switch sums, in [0, 2P), then coefficient form.
+  forward_p(l0p, t);
+  forward_p(l1p, t);
+  // 3. The P limb of the key-switch sums (|.| <= P/2), then coefficient form.
   {
     const D p = _mm256_set1_pd(static_cast<double>(t.p));
     const D pinv = _mm256_set1_pd(1.0 / static_cast<double>(t.p));
-    const u64* b0 = lv.kbp[0].data();
-    const u64* b1 = lv.kbp[1].data();
-    const u64* a0 = lv.kap[0].data();
-    const u64* a1 = lv.kap[1].data();
+    const double* b0 = lv.kbpd[0].data();
+    const double* b1 = lv.kbpd[1].data();
+    const double* a0 = lv.kapd[0].data();
+    const double* a1 = lv.kapd[1].data();
+    // Key values in [0, P), digits |v| <= 1.5P: each product is within 1.5P.
+    auto prod = [&](D v, D w) {
+      const D h = _mm256_mul_pd(v, w);
+      const D l = _mm256_fmsub_pd(v, w, h);
+      return _mm256_add_pd(_mm256_fnmadd_pd(round_pd(_mm256_mul_pd(h, pinv)), p, h), l);
+    };
     for (std::size_t x = 0; x < n; x += 4) {
-      const D v0 = to_d(load(l0p + x)), v1 = to_d(load(l1p + x));
-      const D sb = _mm256_add_pd(mulmod_p(v0, to_d(load(b0 + x)), p, pinv),
-                                 mulmod_p(v1, to_d(load(b1 + x)), p, pinv));
-      const D sa = _mm256_add_pd(mulmod_p(v0, to_d(load(a0 + x)), p, pinv),
-                                 mulmod_p(v1, to_d(load(a1 + x)), p, pinv));
-      store(l0p + x, to_i(sb));
-      store(l1p + x, to_i(sa));
+      const D v0 = _mm256_loadu_pd(l0p + x), v1 = _mm256_loadu_pd(l1p + x);
+      const D sb =
+          _mm256_add_pd(prod(v0, _mm256_loadu_pd(b0 + x)), prod(v1, _mm256_loadu_pd(b1 + x)));
+      const D sa =
+          _mm256_add_pd(prod(v0, _mm256_loadu_pd(a0 + x)), prod(v1, _mm256_loadu_pd(a1 + x)));
+      _mm256_storeu_pd(l0p + x, reduce_p(sb, p, pinv));
+      _mm256_storeu_pd(l1p + x, reduce_p(sa, p, pinv));
     }
-  }
-  t.ntt_p->inverse(l0p);
-  t.ntt_p->inverse(l1p);
-  // The rounding term: the P limb centred, reduced mod each q_l, transformed.
-  {
-    const D p = _mm256_set1_pd(static_cast<double>(t.p));
-    const D hp = _mm256_set1_pd(static_cast<double>(t.p >> 1));
+    inverse_p(l0p, t);
+    inverse_p(l1p, t);
+    // The rounding term: the P limb centred (exactly, from |v| <= P), reduced
+    // mod each q_l, transformed.
     const D q0 = _mm256_set1_pd(t.q[0]), q1 = _mm256_set1_pd(t.q[1]);
     const D qi0 = _mm256_set1_pd(1.0 / t.q[0]), qi1 = _mm256_set1_pd(1.0 / t.q[1]);
     for (std::size_t x = 0; x < n; x += 4) {
-      D a = to_d(load(l0p + x)), b = to_d(load(l1p + x));
-      a = _mm256_sub_pd(a, _mm256_and_pd(_mm256_cmp_pd(a, hp, _CMP_GT_OQ), p));
-      b = _mm256_sub_pd(b, _mm256_and_pd(_mm256_cmp_pd(b, hp, _CMP_GT_OQ), p));
+      const D a = reduce_p(_mm256_loadu_pd(l0p + x), p, pinv);
+      const D b = reduce_p(_mm256_loadu_pd(l1p + x), p, pinv);
       store(tr[0][0] + x, to_i(reduce_q(a, q0, qi0)));
       store(tr[0][1] + x, to_i(reduce_q(a, q1, qi1)));
       store(tr[1][0] + x, to_i(reduce_q(b, q0, qi0)));

@@ -225,15 +225,11 @@ Words ProbeExpander::expand(const EncryptedProbe& probe, std::size_t threads) co
   detail::advise_huge_pages(words.data(), words.size() * sizeof(std::uint32_t));
   const detail::WriteTilesFn write = fast_->write_tiles();
   const std::size_t stride = chunk_words(d) * kPrimes;  // one tile to the next
-  // Per batch, tile-major: consecutive dimensions are consecutive cache
-  // lines of a chunk, so a run of them is written together.
   fast_->run(r, threads, [&](const std::vector<detail::FastExpansion::Output>& batch) {
-    for (std::size_t t = 0; t < n; t += detail::FastExpansion::kTileRun) {
+    for (const auto& o : batch) {
       for (std::size_t l = 0; l < kPrimes; ++l) {
-        for (const auto& o : batch) {
-          write(o.limbs[l] + t, o.limbs[2 + l] + t, words.data() + word_index(d, t, l, o.j, 0),
-                stride, detail::FastExpansion::kTileRun, q[l], rw[l], rs[l]);
-        }
+        write(o.limbs[l], o.limbs[2 + l], words.data() + word_index(d, 0, l, o.j, 0), stride, n,
+              q[l], rw[l], rs[l]);
       }
     }
   });
