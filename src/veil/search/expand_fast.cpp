@@ -13,9 +13,6 @@
 #include "veil/search/layout.h"
 #include "veil/search/parallel.h"
 
-#define EXPAND_NODE_NAME expand_node_scalar
-#include "veil/search/expand_node_impl.h"
-
 namespace veil::search::detail {
 
 namespace {
@@ -111,15 +108,6 @@ FastExpansion::FastExpansion(const SearchConfig& config, const rlwe::Context& ct
                     n % 8 == 0 && n >= 16 && t_.p < (std::uint64_t{1} << 50);
   if (!node_) node_ = avx2 ? expand_node_avx2 : expand_node_scalar;
   write_tiles_ = avx2 ? write_tiles_avx2 : write_tiles_scalar;
-}
-
-void write_tiles_scalar(const std::uint32_t* b, const std::uint32_t* a, std::uint32_t* dst,
-                        std::size_t stride, std::size_t n, std::uint32_t q, std::uint32_t w,
-                        std::uint32_t ws) {
-  for (std::size_t k = 0; k < n; k += 8, dst += stride) {
-    for (std::size_t i = 0; i < 8; ++i) dst[i] = csub(mul32(b[k + i], w, ws, q), q);
-    for (std::size_t i = 0; i < 8; ++i) dst[8 + i] = csub(mul32(a[k + i], w, ws, q), q);
-  }
 }
 
 void advise_huge_pages(void* p, std::size_t bytes) {

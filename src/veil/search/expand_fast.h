@@ -114,6 +114,8 @@ class FastExpansion {
  public:
   // Throws rlwe::MismatchError when the parameters are not of this shape.
   // `node` picks the node kernel (tests); null: AVX2 when the CPU has it.
+  // `ctx` must outlive this object (its NTT tables and Galois permutations
+  // are used in place); the keys are copied into the tables.
   FastExpansion(const SearchConfig& config, const rlwe::Context& ctx, const rlwe::GaloisKeys& keys,
                 ExpandNodeFn node = nullptr);
 

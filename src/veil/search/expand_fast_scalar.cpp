@@ -1,7 +1,7 @@
-// The body of one expansion node (see expand_fast.h), included by
-// expand_fast.cpp (portable build) and expand_fast_avx2.cpp (compiled with
-// AVX2, so the 32-bit loops vectorise); EXPAND_NODE_NAME names the function.
-// No include guard: each including file gets its own copy.
+// The portable expansion node and tile writer (expand_fast.h): the
+// reference the AVX2 ones (expand_fast_avx2.cpp) match residue for residue,
+// and the path on CPUs without AVX2. Mod P it uses 64-bit Shoup products and
+// the library's NTT tables.
 #include <cstdint>
 
 #include "veil/math/modarith.h"
@@ -55,8 +55,8 @@ void combine(const ExpandTables& t, const ExpandLevel& lv, std::size_t l, const 
 
 }  // namespace
 
-void EXPAND_NODE_NAME(const ExpandTables& t, const ExpandLevel& lv, const u32* const in[4],
-                      u32* const sum[4], u32* const diff[4], ExpandScratch& s) {
+void expand_node_scalar(const ExpandTables& t, const ExpandLevel& lv, const u32* const in[4],
+                        u32* const sum[4], u32* const diff[4], ExpandScratch& s) {
   const std::size_t n = t.n;
   const u32* __restrict perm = lv.perm;
   u64* u[2] = {s.at(0), s.at(1)};
@@ -145,6 +145,15 @@ void EXPAND_NODE_NAME(const ExpandTables& t, const ExpandLevel& lv, const u32* c
   for (std::size_t l = 0; l < 2; ++l) {
     combine(t, lv, l, in[l], in[2 + l], c0p[l], c1p[l], l == 0 ? l10 : l01, tr[0][l], tr[1][l],
             sum[l], sum[2 + l], diff[l], diff[2 + l]);
+  }
+}
+
+void write_tiles_scalar(const std::uint32_t* b, const std::uint32_t* a, std::uint32_t* dst,
+                        std::size_t stride, std::size_t n, std::uint32_t q, std::uint32_t w,
+                        std::uint32_t ws) {
+  for (std::size_t k = 0; k < n; k += 8, dst += stride) {
+    for (std::size_t i = 0; i < 8; ++i) dst[i] = csub(mul32(b[k + i], w, ws, q), q);
+    for (std::size_t i = 0; i < 8; ++i) dst[8 + i] = csub(mul32(a[k + i], w, ws, q), q);
   }
 }
 
