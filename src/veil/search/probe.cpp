@@ -11,6 +11,7 @@
 #include "veil/rlwe/evaluator.h"
 #include "veil/rlwe/keygen.h"
 #include "veil/search/enroll.h"
+#include "veil/search/expand_fast.h"
 #include "veil/search/parallel.h"
 #include "veil/search/quantize.h"
 
@@ -46,8 +47,8 @@ ProbeEncryptor::ProbeEncryptor(const SearchConfig& config, rlwe::ContextPtr ctx,
 
 EncryptedProbe ProbeEncryptor::encrypt(std::span<const std::int16_t> probe) const {
   if (probe.size() != config_.dimension) {
-    throw InputError("probe has dimension " + std::to_string(probe.size()) + ", the gallery expects " +
-                     std::to_string(config_.dimension));
+    throw InputError("probe has dimension " + std::to_string(probe.size()) +
+                     ", the gallery expects " + std::to_string(config_.dimension));
   }
   for (std::int16_t v : probe) {
     if (v > static_cast<int>(config_.quant_scale) || v < -static_cast<int>(config_.quant_scale)) {
@@ -64,7 +65,8 @@ EncryptedProbe ProbeEncryptor::encrypt(std::span<const std::int16_t> probe) cons
     const math::Modulus& q = basis.modulus(l);
     // Delta_q / 2^L mod q: the expansion multiplies every coefficient by 2^L.
     const math::u64 two_l = math::pow_mod(2, config_.expansion_levels, q);
-    const math::u64 factor = math::mul_mod(q.reduce(config_.probe_delta), math::inv_mod(two_l, q), q);
+    const math::u64 factor =
+        math::mul_mod(q.reduce(config_.probe_delta), math::inv_mod(two_l, q), q);
     math::u64* m = pt.poly.limb(l);
     for (std::size_t j = 0; j < probe.size(); ++j) {
       m[j] = math::mul_mod(math::signed_to_mod_ct(probe[j], q.value()), factor, q);
@@ -98,18 +100,21 @@ std::vector<std::uint8_t> save_probe(const SearchConfig& config, const rlwe::Con
 
 EncryptedProbe load_probe(const SearchConfig& config, const rlwe::Context& ctx,
                           std::span<const std::uint8_t> bytes) {
-  auto env = io::open_envelope(bytes, io::ObjectType::SearchQuery, std::nullopt, std::uint64_t{1} << 26);
+  auto env =
+      io::open_envelope(bytes, io::ObjectType::SearchQuery, std::nullopt, std::uint64_t{1} << 26);
   rlwe::require_param_id(env.param_id, ctx.id(), "probe");
   io::ByteReader r(env.payload);
   const std::uint64_t config_id = r.get_u64("config id");
   if (config_id != config.id()) {
     throw rlwe::MismatchError("probe was made for another gallery configuration (config id " +
-                              rlwe::hex_id(config_id) + ", this gallery " + rlwe::hex_id(config.id()) +
+                              rlwe::hex_id(config_id) + ", this gallery " +
+                              rlwe::hex_id(config.id()) +
                               "): different dimension, scale or encryption mode");
   }
   auto inner = r.get_bytes("ciphertext", r.remaining());
   if (inner.size() < io::kEnvelopeHeaderSize) {
-    throw io::FormatError("probe: " + std::to_string(inner.size()) + " bytes is shorter than a header");
+    throw io::FormatError("probe: " + std::to_string(inner.size()) +
+                          " bytes is shorter than a header");
   }
   const auto type = static_cast<io::ObjectType>(inner[io::kEnvelopeTypeOffset] |
                                                 (inner[io::kEnvelopeTypeOffset + 1] << 8));
@@ -123,7 +128,8 @@ EncryptedProbe load_probe(const SearchConfig& config, const rlwe::Context& ctx,
       throw io::FormatError("probe: expected a fresh (size 2, level 1) ciphertext");
     }
   } else {
-    throw io::FormatError("probe: expected a Ciphertext or SeededCiphertext, got " + io::describe(type));
+    throw io::FormatError("probe: expected a Ciphertext or SeededCiphertext, got " +
+                          io::describe(type));
   }
   return p;
 }
@@ -134,7 +140,8 @@ rlwe::GaloisKeys make_expansion_keys(const SearchConfig& config, rlwe::ContextPt
   return rlwe::KeyGenerator(ctx).galois_keys(sk, config.galois_elements());
 }
 
-ProbeExpander::ProbeExpander(const SearchConfig& config, rlwe::ContextPtr ctx, rlwe::GaloisKeys keys)
+ProbeExpander::ProbeExpander(const SearchConfig& config, rlwe::ContextPtr ctx,
+                             rlwe::GaloisKeys keys)
     : config_(config), ctx_(std::move(ctx)), keys_(std::move(keys)) {
   check_context(config_, ctx_, "probe expander");
   rlwe::require_param_id(keys_.param_id, ctx_->id(), "probe expander Galois keys");
@@ -153,10 +160,10 @@ ProbeExpander::ProbeExpander(const SearchConfig& config, rlwe::ContextPtr ctx, r
     ring::to_eval(m, basis);
     monomials_.push_back(std::move(m));
   }
+  fast_ = std::make_shared<detail::FastExpansion>(config_, *ctx_, keys_);
 }
 
-std::vector<rlwe::Ciphertext> ProbeExpander::expand_ciphertexts(const EncryptedProbe& probe,
-                                                                std::size_t threads) const {
+rlwe::Ciphertext ProbeExpander::root(const EncryptedProbe& probe) const {
   rlwe::Ciphertext root;
   if (probe.seeded) {
     root = rlwe::expand_seeded(*ctx_, *probe.seeded);
@@ -170,8 +177,70 @@ std::vector<rlwe::Ciphertext> ProbeExpander::expand_ciphertexts(const EncryptedP
     throw rlwe::MismatchError("expand: expected a fresh level-1 ciphertext");
   }
   const auto& basis = ctx_->basis_q(1);
+  for (const auto& p : root.polys) {
+    ring::require_shape(p, basis, "expand");
+    if (p.form() != ring::Form::kEval)
+      throw rlwe::MismatchError("expand: probe must be in evaluation form");
+  }
+  return root;
+}
+
+std::vector<rlwe::Ciphertext> ProbeExpander::expand_ciphertexts(const EncryptedProbe& probe,
+                                                                std::size_t threads) const {
+  const rlwe::Ciphertext r = root(probe);
+  const std::size_t n = config_.n;
+  std::vector<rlwe::Ciphertext> cts(config_.dimension);
+  fast_->run(r, threads, [&](const std::vector<detail::FastExpansion::Output>& batch) {
+    for (const auto& o : batch) {
+      rlwe::Ciphertext& c = cts[o.j];
+      c.param_id = r.param_id;
+      c.level = r.level;
+      c.scale = r.scale;
+      c.polys.resize(2);
+      for (std::size_t p = 0; p < 2; ++p) {
+        c.polys[p] = ring::RnsPoly::uninitialized(n, kPrimes, ring::Form::kEval);
+        for (std::size_t l = 0; l < kPrimes; ++l) {
+          std::copy(o.limbs[2 * p + l], o.limbs[2 * p + l] + n, c.polys[p].limb(l));
+        }
+      }
+    }
+  });
+  return cts;
+}
+
+Words ProbeExpander::expand(const EncryptedProbe& probe, std::size_t threads) const {
+  const rlwe::Ciphertext r = root(probe);
+  const std::size_t n = config_.n, d = config_.dimension;
+  Words words(config_.block_words());
+  const auto& basis = ctx_->basis_q(1);
+  std::uint32_t q[kPrimes], rw[kPrimes], rs[kPrimes];
+  for (std::size_t l = 0; l < kPrimes; ++l) {
+    // The kernel's Montgomery reduction divides by 2^32: multiply by it here.
+    const math::Modulus& m = basis.modulus(l);
+    const math::MulOperand op(m.reduce(std::uint64_t{1} << 32), m);
+    q[l] = static_cast<std::uint32_t>(m.value());
+    rw[l] = static_cast<std::uint32_t>(op.w);
+    rs[l] = static_cast<std::uint32_t>((op.w << 32) / m.value());
+  }
+  detail::advise_huge_pages(words.data(), words.size() * sizeof(std::uint32_t));
+  const detail::WriteTilesFn write = fast_->write_tiles();
+  const std::size_t stride = chunk_words(d) * kPrimes;  // one tile to the next
+  fast_->run(r, threads, [&](const std::vector<detail::FastExpansion::Output>& batch) {
+    for (const auto& o : batch) {
+      for (std::size_t l = 0; l < kPrimes; ++l) {
+        write(o.limbs[l], o.limbs[2 + l], words.data() + word_index(d, 0, l, o.j, 0), stride, n,
+              q[l], rw[l], rs[l]);
+      }
+    }
+  });
+  return words;
+}
+
+std::vector<rlwe::Ciphertext> ProbeExpander::expand_ciphertexts_generic(const EncryptedProbe& probe,
+                                                                        std::size_t threads) const {
+  const auto& basis = ctx_->basis_q(1);
   rlwe::Evaluator ev(ctx_);
-  std::vector<rlwe::Ciphertext> cts{std::move(root)};
+  std::vector<rlwe::Ciphertext> cts{root(probe)};
   for (std::size_t i = 0; i < config_.expansion_levels; ++i) {
     const std::size_t half = cts.size();
     const std::uint64_t g = (config_.n >> i) + 1;
@@ -195,8 +264,11 @@ std::vector<rlwe::Ciphertext> ProbeExpander::expand_ciphertexts(const EncryptedP
   return cts;
 }
 
-Words ProbeExpander::expand(const EncryptedProbe& probe, std::size_t threads) const {
-  auto cts = expand_ciphertexts(probe, threads);
+Words ProbeExpander::expand_generic(const EncryptedProbe& probe, std::size_t threads) const {
+  return to_words(expand_ciphertexts_generic(probe, threads), threads);
+}
+
+Words ProbeExpander::to_words(const std::vector<rlwe::Ciphertext>& cts, std::size_t threads) const {
   const std::size_t n = config_.n, d = config_.dimension;
   Words words(config_.block_words());
   const auto& basis = ctx_->basis_q(1);
@@ -208,7 +280,8 @@ Words ProbeExpander::expand(const EncryptedProbe& probe, std::size_t threads) co
       for (std::size_t p = 0; p < 2; ++p) {
         const math::u64* c = cts[j].polys[p].limb(l);
         for (std::size_t k = 0; k < n; ++k) {
-          words[word_index(d, k, l, j, p)] = static_cast<std::uint32_t>(math::mul_shoup(c[k], r, q));
+          words[word_index(d, k, l, j, p)] =
+              static_cast<std::uint32_t>(math::mul_shoup(c[k], r, q));
         }
       }
     }

@@ -9,6 +9,7 @@
 // ciphertexts the kernel multiplies with, never seen in the clear.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <span>
 
@@ -18,6 +19,10 @@
 #include "veil/search/layout.h"
 
 namespace veil::search {
+
+namespace detail {
+class FastExpansion;
+}
 
 // Seed-compressed when the key holder encrypts (half the bytes), full when a
 // capture device encrypts with the public key.
@@ -61,11 +66,22 @@ class ProbeExpander {
   std::vector<rlwe::Ciphertext> expand_ciphertexts(const EncryptedProbe& probe,
                                                    std::size_t threads) const;
 
+  // The same through the generic rlwe::Evaluator (apply_galois, add, sub,
+  // ring::multiply): the reference the fast path (expand_fast.h) matches
+  // residue for residue, kept for tests and benchmarks.
+  Words expand_generic(const EncryptedProbe& probe, std::size_t threads) const;
+  std::vector<rlwe::Ciphertext> expand_ciphertexts_generic(const EncryptedProbe& probe,
+                                                           std::size_t threads) const;
+
  private:
+  rlwe::Ciphertext root(const EncryptedProbe& probe) const;
+  Words to_words(const std::vector<rlwe::Ciphertext>& cts, std::size_t threads) const;
+
   SearchConfig config_;
   rlwe::ContextPtr ctx_;
   rlwe::GaloisKeys keys_;
   std::vector<ring::RnsPoly> monomials_;  // X^(-2^i), evaluation form, per level
+  std::shared_ptr<const detail::FastExpansion> fast_;
 };
 
 }  // namespace veil::search
