@@ -15,13 +15,11 @@ namespace {
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
-// Tiles per pass so the probe's share (2 primes x d x 64 bytes per tile)
-// stays within ~256 KiB of L2 while a thread walks its blocks.
-std::size_t tiles_per_pass(std::size_t d, std::size_t tiles) {
-  std::size_t t = (256u << 10) / (2 * 64 * d);
-  return t == 0 ? 1 : (t > tiles ? tiles : t);
-}
-constexpr std::size_t kBlocksPerItem = 4;
+// Each thread scans whole blocks front to back: measured faster than passes
+// of a few tiles over several blocks (which kept the probe's share in L2 but
+// broke the sequential stream: 1M x 64, 58.8 vs 66.6 ms).
+std::size_t tiles_per_pass(std::size_t, std::size_t tiles) { return tiles; }
+constexpr std::size_t kBlocksPerItem = 1;
 }  // namespace
 
 SearchServer::SearchServer(const SearchConfig& config, rlwe::ContextPtr ctx, rlwe::GaloisKeys keys,
