@@ -45,8 +45,14 @@ void BM_ScanKernelBlock(benchmark::State& state, ScanKernel kernel) {
       benchmark::Counter(static_cast<double>(tiles * kTile * d) * state.iterations(),
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
-BENCHMARK_CAPTURE(BM_ScanKernelBlock, scalar, ScanKernel::kScalar)->Arg(32)->Arg(128)->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_ScanKernelBlock, avx2, ScanKernel::kAvx2)->Arg(32)->Arg(128)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ScanKernelBlock, scalar, ScanKernel::kScalar)
+    ->Arg(32)
+    ->Arg(128)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ScanKernelBlock, avx2, ScanKernel::kAvx2)
+    ->Arg(32)
+    ->Arg(128)
+    ->Unit(benchmark::kMicrosecond);
 
 // 1 GiB of gallery (d = 64: 256 blocks of 4 MiB), scanned
 // on `threads` threads, and the same bytes read by a plain AVX2 loop.
@@ -57,7 +63,8 @@ struct Gallery {
   std::vector<Words> blocks;
   Words probe;
   Gallery() {
-    for (std::size_t b = 0; b < kStreamBlocks; ++b) blocks.push_back(random_words(config.block_words(), config.q[1], b));
+    for (std::size_t b = 0; b < kStreamBlocks; ++b)
+      blocks.push_back(random_words(config.block_words(), config.q[1], b));
     probe = random_words(config.block_words(), config.q[1], 999);
   }
 };
@@ -68,19 +75,20 @@ Gallery& gallery() {
 
 void BM_ScanStream(benchmark::State& state) {
   Gallery& g = gallery();
-  const std::size_t threads = static_cast<std::size_t>(state.range(0)), n = g.config.n, d = kStreamD;
+  const std::size_t threads = static_cast<std::size_t>(state.range(0)), n = g.config.n,
+                    d = kStreamD;
   ScanPrimes primes(g.config.q[0], g.config.q[1]);
   std::vector<std::uint32_t> out(threads * 6 * n);
   for (auto _ : state) {
     parallel_for(kStreamBlocks, threads, [&](std::size_t b, std::size_t t) {
-      scan_tiles(default_scan_kernel(), g.blocks[b].data(), g.probe.data(), d, n, 0, n / kTile, primes,
-                 out.data() + t * 6 * n);
+      scan_tiles(default_scan_kernel(), g.blocks[b].data(), g.probe.data(), d, n, 0, n / kTile,
+                 primes, out.data() + t * 6 * n);
     });
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["GBps"] = benchmark::Counter(static_cast<double>(kStreamBlocks * g.config.block_bytes()) *
-                                                  state.iterations() / 1e9,
-                                              benchmark::Counter::kIsRate);
+  state.counters["GBps"] = benchmark::Counter(
+      static_cast<double>(kStreamBlocks * g.config.block_bytes()) * state.iterations() / 1e9,
+      benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ScanStream)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
@@ -104,9 +112,9 @@ void BM_ReadBandwidth(benchmark::State& state) {
     });
     benchmark::DoNotOptimize(sink.data());
   }
-  state.counters["GBps"] = benchmark::Counter(static_cast<double>(kStreamBlocks * g.config.block_bytes()) *
-                                                  state.iterations() / 1e9,
-                                              benchmark::Counter::kIsRate);
+  state.counters["GBps"] = benchmark::Counter(
+      static_cast<double>(kStreamBlocks * g.config.block_bytes()) * state.iterations() / 1e9,
+      benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ReadBandwidth)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 

@@ -3,8 +3,6 @@
 // grid of gallery sizes and dimensions, with the baselines measured in the
 // same process: the machine's read bandwidth and faiss IndexFlatIP on the
 // same vectors. Galleries are real encryptions of random unit vectors.
-#include "commands.h"
-
 #include <faiss/IndexFlat.h>
 
 #include <algorithm>
@@ -16,6 +14,7 @@
 #include <random>
 
 #include "bandwidth.h"
+#include "commands.h"
 #include "veil/rlwe/keygen.h"
 #include "veil/search/enroll.h"
 #include "veil/search/key_holder.h"
@@ -94,7 +93,8 @@ nlohmann::json run(const Options& o) {
     const std::size_t n_slots = config.n;
     const std::size_t blocks_max = (max_n + n_slots - 1) / n_slots;
     std::cerr << "d=" << d << ": generating and encrypting " << max_n << " templates ("
-              << blocks_max << " blocks, " << blocks_max * config.block_bytes() / 1e9 << " GB)...\n";
+              << blocks_max << " blocks, " << blocks_max * config.block_bytes() / 1e9
+              << " GB)...\n";
     std::vector<float> floats = unit_rows(max_n, d, static_cast<std::uint32_t>(d));
     QuantizedRows rows = quantize_rows(floats, d, config.quant_scale);
     GalleryEncryptor enc(config, ctx, sk);
@@ -191,12 +191,15 @@ nlohmann::json run(const Options& o) {
       };
       dj["runs"].push_back(row);
       std::printf(
-          "n=%8zu d=%4zu | expand %7.2f scan %8.2f reduce %6.2f = server %8.2f ms | key holder %6.2f ms | "
-          "%5.1f GB/s (%3.0f%% of %.1f) | %.3f core-ns/td (%.0fx SEAL) | faiss %.2f ms (x%.1f) | probe %zu B "
+          "n=%8zu d=%4zu | expand %7.2f scan %8.2f reduce %6.2f = server %8.2f ms | key holder "
+          "%6.2f ms | "
+          "%5.1f GB/s (%3.0f%% of %.1f) | %.3f core-ns/td (%.0fx SEAL) | faiss %.2f ms (x%.1f) | "
+          "probe %zu B "
           "resp %zu B | top-k %s\n",
-          n, d, expand, scan, reduce, server_ms, median(t_key), scan_gbps, 100 * scan_gbps / bwall, bwall,
-          core_ns_per_td, (1e9 / kSealTemplateDimsPerCoreSecond) / core_ns_per_td, median(t_faiss),
-          server_ms / median(t_faiss), probe_bytes, response_bytes, agree ? "ok" : "MISMATCH");
+          n, d, expand, scan, reduce, server_ms, median(t_key), scan_gbps, 100 * scan_gbps / bwall,
+          bwall, core_ns_per_td, (1e9 / kSealTemplateDimsPerCoreSecond) / core_ns_per_td,
+          median(t_faiss), server_ms / median(t_faiss), probe_bytes, response_bytes,
+          agree ? "ok" : "MISMATCH");
       std::fflush(stdout);
       if (!agree) throw std::runtime_error("bench: encrypted top-k differs from plaintext top-k");
     }
@@ -224,10 +227,12 @@ void add_bench_command(CLI::App& app) {
   auto opts = std::make_shared<Options>();
   auto sizes = std::make_shared<std::string>("1e4,1e5,1e6");
   auto dims = std::make_shared<std::string>("16,32,64,128,512");
-  CLI::App* cmd = app.add_subcommand("bench", "Benchmark encrypted search end to end (JSON with --json)");
+  CLI::App* cmd =
+      app.add_subcommand("bench", "Benchmark encrypted search end to end (JSON with --json)");
   cmd->add_option("--n", *sizes, "gallery sizes, comma-separated (1e4,1e5,1e6)");
   cmd->add_option("--d", *dims, "dimensions, comma-separated");
-  cmd->add_option("--repeats", opts->repeats, "probes per configuration (median reported)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--repeats", opts->repeats, "probes per configuration (median reported)")
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--threads", opts->threads, "threads (default: all cores)");
   cmd->add_option("--json", opts->json_path, "write the results as JSON to this file");
   cmd->add_option("--bandwidth-mib", opts->bandwidth_mib, "buffer for the bandwidth measurement")
@@ -236,7 +241,8 @@ void add_bench_command(CLI::App& app) {
     opts->sizes = parse_list(*sizes);
     opts->dims = parse_list(*dims);
     for (auto d : opts->dims) {
-      if (d == 0 || d > search::kMaxDimension) throw CLI::ValidationError("--d", "dimension out of range");
+      if (d == 0 || d > search::kMaxDimension)
+        throw CLI::ValidationError("--d", "dimension out of range");
     }
     nlohmann::json j = run(*opts);
     if (!opts->json_path.empty()) {

@@ -41,7 +41,8 @@ Plain plaintext_top(const data::Matrix& gallery, const std::string& stem, const 
     }
     cos[i] = {-dot / std::sqrt(gn * pn), i};
   }
-  for (const auto& m : search::top_k(scores, k)) out.quantised.emplace_back(stem + ":" + std::to_string(m.index), m.score);
+  for (const auto& m : search::top_k(scores, k))
+    out.quantised.emplace_back(stem + ":" + std::to_string(m.index), m.score);
   std::partial_sort(cos.begin(), cos.begin() + std::min(k, cos.size()), cos.end());
   for (std::size_t i = 0; i < std::min(k, cos.size()); ++i) {
     out.cosine.emplace_back(stem + ":" + std::to_string(cos[i].second), -cos[i].first);
@@ -50,12 +51,13 @@ Plain plaintext_top(const data::Matrix& gallery, const std::string& stem, const 
 }
 
 void print_comparison(const SearchResult& r, const Plain& p) {
-  std::cout << "  rank | encrypted: id, score          | plaintext quantised: id, score | plaintext float: id, cosine\n";
+  std::cout << "  rank | encrypted: id, score          | plaintext quantised: id, score | "
+               "plaintext float: id, cosine\n";
   bool same = true;
   for (std::size_t i = 0; i < r.hits.size(); ++i) {
     const Hit& h = r.hits[i];
-    std::cout << "  " << std::setw(4) << h.rank << " | " << std::left << std::setw(22) << h.id << std::right
-              << std::setw(7) << h.score << " | ";
+    std::cout << "  " << std::setw(4) << h.rank << " | " << std::left << std::setw(22) << h.id
+              << std::right << std::setw(7) << h.score << " | ";
     if (i < p.quantised.size()) {
       std::cout << std::left << std::setw(22) << p.quantised[i].first << std::right << std::setw(8)
                 << p.quantised[i].second;
@@ -68,34 +70,40 @@ void print_comparison(const SearchResult& r, const Plain& p) {
     }
     std::cout << (h.label.empty() ? "" : "  (" + h.label + ")") << "\n";
   }
-  std::cout << "  encrypted scores " << (same ? "equal" : "DIFFER FROM") << " the plaintext quantised scores\n";
+  std::cout << "  encrypted scores " << (same ? "equal" : "DIFFER FROM")
+            << " the plaintext quantised scores\n";
   if (!same) throw std::runtime_error("encrypted and plaintext scores differ");
 }
 
 void print_hits(const SearchResult& r, std::size_t probe_row, bool table = true) {
   std::cout << "probe " << probe_row << ": server " << std::fixed << std::setprecision(1)
-            << r.expand_ms + r.scan_ms + r.reduce_ms << " ms (expand " << r.expand_ms << ", scan " << r.scan_ms
-            << ", reduce " << r.reduce_ms << "), key holder " << r.key_holder_ms << " ms, probe " << r.probe_bytes
-            << " B, response " << r.response_bytes << " B\n";
+            << r.expand_ms + r.scan_ms + r.reduce_ms << " ms (expand " << r.expand_ms << ", scan "
+            << r.scan_ms << ", reduce " << r.reduce_ms << "), key holder " << r.key_holder_ms
+            << " ms, probe " << r.probe_bytes << " B, response " << r.response_bytes << " B\n";
   if (!table) return;
   std::cout << "  rank  score   cosine  id                              label\n";
   for (const Hit& h : r.hits) {
-    std::cout << "  " << std::setw(4) << h.rank << "  " << std::setw(6) << h.score << "  " << std::setw(7)
-              << std::setprecision(4) << h.cosine << "  " << std::left << std::setw(30) << h.id << "  " << h.label
-              << std::right << "\n";
+    std::cout << "  " << std::setw(4) << h.rank << "  " << std::setw(6) << h.score << "  "
+              << std::setw(7) << std::setprecision(4) << h.cosine << "  " << std::left
+              << std::setw(30) << h.id << "  " << h.label << std::right << "\n";
   }
 }
 
 nlohmann::json hits_json(const SearchResult& r, std::size_t probe_row) {
   nlohmann::json j;
   j["probe"] = probe_row;
-  j["timing_ms"] = {{"expand", r.expand_ms}, {"scan", r.scan_ms}, {"reduce", r.reduce_ms},
+  j["timing_ms"] = {{"expand", r.expand_ms},
+                    {"scan", r.scan_ms},
+                    {"reduce", r.reduce_ms},
                     {"key_holder", r.key_holder_ms}};
   j["probe_bytes"] = r.probe_bytes;
   j["response_bytes"] = r.response_bytes;
   j["matches"] = nlohmann::json::array();
   for (const Hit& h : r.hits) {
-    j["matches"].push_back({{"rank", h.rank}, {"id", h.id}, {"label", h.label}, {"score", h.score},
+    j["matches"].push_back({{"rank", h.rank},
+                            {"id", h.id},
+                            {"label", h.label},
+                            {"score", h.score},
                             {"cosine", h.cosine}});
   }
   return j;
@@ -111,16 +119,24 @@ void add_gallery_commands(CLI::App& app) {
       EnrollOptions o;
     };
     auto a = std::make_shared<Args>();
-    CLI::App* cmd = app.add_subcommand("enroll", "Encrypt embeddings into a gallery store (created if missing)");
+    CLI::App* cmd = app.add_subcommand(
+        "enroll", "Encrypt embeddings into a gallery store (created if missing)");
     cmd->add_option("store", a->store, "gallery store directory")->required();
     cmd->add_option("--keys", a->keys, "key directory (veil keygen)")->required();
-    cmd->add_option("--input", a->input, "embeddings: .npy, .fvecs, .bvecs or .csv")->required()->check(CLI::ExistingFile);
-    cmd->add_option("--ids", a->ids, "one external id per line (default: <file stem>:<row>)")->check(CLI::ExistingFile);
+    cmd->add_option("--input", a->input, "embeddings: .npy, .fvecs, .bvecs or .csv")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--ids", a->ids, "one external id per line (default: <file stem>:<row>)")
+        ->check(CLI::ExistingFile);
     cmd->add_option("--labels", a->labels, "one label per line")->check(CLI::ExistingFile);
-    cmd->add_flag("--public-key", a->o.public_key, "encrypt with public.key (third-party enrollment)");
-    cmd->add_flag("--public-probes", a->o.public_probes, "new store: probes will be public-key encrypted");
-    cmd->add_flag("--skip-existing", a->o.skip_existing, "leave out ids already enrolled (resume after a crash)");
-    cmd->add_option("--blocks-per-append", a->o.blocks_per_append, "blocks per durable append (4096 templates each)")
+    cmd->add_flag("--public-key", a->o.public_key,
+                  "encrypt with public.key (third-party enrollment)");
+    cmd->add_flag("--public-probes", a->o.public_probes,
+                  "new store: probes will be public-key encrypted");
+    cmd->add_flag("--skip-existing", a->o.skip_existing,
+                  "leave out ids already enrolled (resume after a crash)");
+    cmd->add_option("--blocks-per-append", a->o.blocks_per_append,
+                    "blocks per durable append (4096 templates each)")
         ->check(CLI::Range(1, 1024));
     cmd->add_option("--threads", a->o.threads, "threads (default: all cores)");
     cmd->add_flag("--quiet", a->o.quiet, "no progress on stderr");
@@ -129,12 +145,13 @@ void add_gallery_commands(CLI::App& app) {
       if (!a->ids.empty()) a->o.ids_file = a->ids;
       if (!a->labels.empty()) a->o.labels_file = a->labels;
       KeyDir keys = load_keys(a->keys, a->o.public_key ? static_cast<unsigned>(Need::kPublic)
-                                                        : static_cast<unsigned>(Need::kSecret));
+                                                       : static_cast<unsigned>(Need::kSecret));
       EnrollResult r = enroll(a->store, keys, a->o);
-      std::cout << (r.created ? "created " : "appended to ") << a->store << ": " << r.templates << " templates in "
-                << r.blocks << " blocks" << (r.skipped ? ", " + std::to_string(r.skipped) + " already enrolled" : "")
-                << ", " << std::fixed << std::setprecision(2) << r.seconds << " s ("
-                << std::setprecision(0) << r.templates / r.seconds << " templates/s)\n";
+      std::cout << (r.created ? "created " : "appended to ") << a->store << ": " << r.templates
+                << " templates in " << r.blocks << " blocks"
+                << (r.skipped ? ", " + std::to_string(r.skipped) + " already enrolled" : "") << ", "
+                << std::fixed << std::setprecision(2) << r.seconds << " s (" << std::setprecision(0)
+                << r.templates / r.seconds << " templates/s)\n";
     });
   }
   // search
@@ -148,18 +165,24 @@ void add_gallery_commands(CLI::App& app) {
       std::string compare;
     };
     auto a = std::make_shared<Args>();
-    CLI::App* cmd = app.add_subcommand("search", "Search the encrypted gallery with encrypted probes");
+    CLI::App* cmd =
+        app.add_subcommand("search", "Search the encrypted gallery with encrypted probes");
     cmd->add_option("store", a->store, "gallery store directory")->required();
-    cmd->add_option("--keys", a->keys, "key directory (secret.key decrypts the scores)")->required();
-    cmd->add_option("--probe", a->probe, "probe embeddings file")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--keys", a->keys, "key directory (secret.key decrypts the scores)")
+        ->required();
+    cmd->add_option("--probe", a->probe, "probe embeddings file")
+        ->required()
+        ->check(CLI::ExistingFile);
     cmd->add_option("--row", a->rows, "probe rows to search (default: all)");
     cmd->add_option("-k,--top", a->k, "matches per probe")->check(CLI::Range(1, 100000));
-    cmd->add_option("--threshold", a->threshold, "return every match with cosine >= this instead of top-k")
+    cmd->add_option("--threshold", a->threshold,
+                    "return every match with cosine >= this instead of top-k")
         ->check(CLI::Range(-1.0, 1.0));
     cmd->add_option("--threads", a->threads, "threads (default: all cores)");
     cmd->add_flag("--json", a->json, "JSON output");
-    cmd->add_option("--compare-with", a->compare,
-                    "plaintext gallery file enrolled with default ids: print the plaintext answer beside")
+    cmd->add_option(
+           "--compare-with", a->compare,
+           "plaintext gallery file enrolled with default ids: print the plaintext answer beside")
         ->check(CLI::ExistingFile);
     cmd->callback([a] {
       KeyDir keys = load_keys(a->keys, Need::kSecret | Need::kExpansion);
@@ -185,8 +208,9 @@ void add_gallery_commands(CLI::App& app) {
         } else if (!a->compare.empty()) {
           print_hits(r, row, false);
           data::Embeddings plain = data::read_embeddings(a->compare);
-          print_comparison(r, plaintext_top(plain.matrix, std::filesystem::path(a->compare).stem().string(),
-                                            probes.matrix.row(row), g.config, r.hits.size()));
+          print_comparison(
+              r, plaintext_top(plain.matrix, std::filesystem::path(a->compare).stem().string(),
+                               probes.matrix.row(row), g.config, r.hits.size()));
         } else {
           print_hits(r, row);
         }
@@ -202,7 +226,8 @@ void add_gallery_commands(CLI::App& app) {
       bool compact = false;
     };
     auto a = std::make_shared<Args>();
-    CLI::App* cmd = app.add_subcommand("delete", "Remove templates by id (tombstones; --compact to reclaim)");
+    CLI::App* cmd =
+        app.add_subcommand("delete", "Remove templates by id (tombstones; --compact to reclaim)");
     cmd->add_option("store", a->store, "gallery store directory")->required();
     cmd->add_option("--id", a->ids, "external ids to remove")->required();
     cmd->add_flag("--compact", a->compact, "then drop blocks whose templates are all removed");
@@ -212,8 +237,8 @@ void add_gallery_commands(CLI::App& app) {
       std::cout << "removed " << removed << " templates\n";
       if (a->compact) {
         auto r = g.store.compact();
-        std::cout << "compacted: " << r.blocks_dropped << " blocks dropped, " << r.bytes_before << " -> "
-                  << r.bytes_after << " bytes\n";
+        std::cout << "compacted: " << r.blocks_dropped << " blocks dropped, " << r.bytes_before
+                  << " -> " << r.bytes_after << " bytes\n";
       }
     });
   }
@@ -244,22 +269,24 @@ void add_gallery_commands(CLI::App& app) {
       if (*json) {
         std::cout << j.dump(2) << "\n";
       } else {
-        for (auto& [key, value] : j.items()) std::cout << std::left << std::setw(26) << key << value << "\n";
+        for (auto& [key, value] : j.items())
+          std::cout << std::left << std::setw(26) << key << value << "\n";
       }
     });
   }
   // verify-store
   {
     auto store_dir = std::make_shared<std::string>();
-    CLI::App* cmd = app.add_subcommand("verify-store", "Check every checksum and the index of a gallery store");
+    CLI::App* cmd =
+        app.add_subcommand("verify-store", "Check every checksum and the index of a gallery store");
     cmd->add_option("store", *store_dir, "gallery store directory")->required();
     cmd->callback([store_dir] {
       OpenGallery g = open_gallery(*store_dir, store::Mode::kReadOnly);
       store::VerifyReport r = g.store.verify();
       for (const auto& n : r.notes) std::cout << "note: " << n << "\n";
       for (const auto& p : r.problems) std::cout << "PROBLEM: " << p << "\n";
-      std::cout << r.segments_checked << " segments, " << r.blocks_checked << " blocks, " << r.bytes_hashed
-                << " bytes hashed: " << (r.ok() ? "ok" : "DAMAGED") << "\n";
+      std::cout << r.segments_checked << " segments, " << r.blocks_checked << " blocks, "
+                << r.bytes_hashed << " bytes hashed: " << (r.ok() ? "ok" : "DAMAGED") << "\n";
       if (!r.ok()) throw std::runtime_error("the store is damaged");
     });
   }

@@ -19,12 +19,15 @@ void add_generate_command(CLI::App& app) {
     std::uint32_t seed = 1;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("generate", "Write a synthetic gallery.npy, probes.npy and truth.txt");
+  CLI::App* cmd =
+      app.add_subcommand("generate", "Write a synthetic gallery.npy, probes.npy and truth.txt");
   cmd->add_option("out", a->out, "output directory")->required();
   cmd->add_option("--n", a->n, "gallery rows")->check(CLI::Range(1, 100000000));
   cmd->add_option("--d", a->d, "dimension")->check(CLI::Range(1, 4096));
-  cmd->add_option("--probes", a->probes, "probe rows (noisy copies of random gallery rows)")->check(CLI::Range(1, 100000));
-  cmd->add_option("--noise", a->noise, "probe noise relative to the unit row")->check(CLI::Range(0.0, 10.0));
+  cmd->add_option("--probes", a->probes, "probe rows (noisy copies of random gallery rows)")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--noise", a->noise, "probe noise relative to the unit row")
+      ->check(CLI::Range(0.0, 10.0));
   cmd->add_option("--seed", a->seed, "generator seed (synthetic data, not secrets)");
   cmd->callback([a] {
     std::filesystem::create_directories(a->out);
@@ -47,14 +50,15 @@ void add_generate_command(CLI::App& app) {
     const float scale = static_cast<float>(a->noise / std::sqrt(static_cast<double>(a->d)));
     for (std::size_t i = 0; i < a->probes; ++i) {
       const std::size_t src = pick(gen);
-      for (std::size_t j = 0; j < a->d; ++j) p.values[i * a->d + j] = g.row(src)[j] + scale * nd(gen);
+      for (std::size_t j = 0; j < a->d; ++j)
+        p.values[i * a->d + j] = g.row(src)[j] + scale * nd(gen);
       normalise(p.row(i), a->d);
       truth << "gallery:" << src << "\n";
     }
     data::write_npy(std::filesystem::path(a->out) / "gallery.npy", g);
     data::write_npy(std::filesystem::path(a->out) / "probes.npy", p);
-    std::cout << "wrote " << a->out << "/gallery.npy (" << a->n << " x " << a->d << "), probes.npy (" << a->probes
-              << "), truth.txt\n";
+    std::cout << "wrote " << a->out << "/gallery.npy (" << a->n << " x " << a->d
+              << "), probes.npy (" << a->probes << "), truth.txt\n";
   });
 }
 

@@ -26,7 +26,8 @@ bool store_exists(const fs::path& dir) { return fs::exists(dir / "manifest.json"
 }  // namespace
 
 OpenGallery open_gallery(const fs::path& dir, store::Mode mode) {
-  if (!store_exists(dir)) throw std::runtime_error(dir.string() + " is not a gallery store (no manifest.json)");
+  if (!store_exists(dir))
+    throw std::runtime_error(dir.string() + " is not a gallery store (no manifest.json)");
   store::GalleryStore s = store::GalleryStore::open(dir, mode);
   search::SearchConfig c = search::load_config(s.config().search_config);
   if (s.config().block_bytes != c.block_bytes() || s.config().slots_per_block != c.n) {
@@ -45,11 +46,12 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
   if (o.ids_file) {
     ids = data::read_labels_txt(*o.ids_file);
   } else {
-    for (std::size_t i = 0; i < rows; ++i) ids.push_back(o.input.stem().string() + ":" + std::to_string(i));
+    for (std::size_t i = 0; i < rows; ++i)
+      ids.push_back(o.input.stem().string() + ":" + std::to_string(i));
   }
   if (ids.size() != rows) {
-    throw std::runtime_error("--ids has " + std::to_string(ids.size()) + " lines for " + std::to_string(rows) +
-                             " embeddings");
+    throw std::runtime_error("--ids has " + std::to_string(ids.size()) + " lines for " +
+                             std::to_string(rows) + " embeddings");
   }
   if (o.labels_file) {
     labels = data::read_labels_txt(*o.labels_file);
@@ -60,20 +62,23 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
   }
   std::set<std::string> seen;
   for (const auto& id : ids) {
-    if (!seen.insert(id).second) throw std::runtime_error("id '" + id + "' appears twice in the input");
+    if (!seen.insert(id).second)
+      throw std::runtime_error("id '" + id + "' appears twice in the input");
   }
 
   std::optional<OpenGallery> g;
   if (store_exists(store_dir)) {
     g.emplace(open_gallery(store_dir, store::Mode::kReadWrite));
     if (g->config.dimension != d) {
-      throw std::runtime_error("the gallery holds templates of dimension " + std::to_string(g->config.dimension) +
-                               "; " + o.input.string() + " has dimension " + std::to_string(d));
+      throw std::runtime_error("the gallery holds templates of dimension " +
+                               std::to_string(g->config.dimension) + "; " + o.input.string() +
+                               " has dimension " + std::to_string(d));
     }
   } else {
     using search::Encryption;
-    search::SearchConfig c = config_for(d, o.public_key ? Encryption::kPublicKey : Encryption::kSecretKey,
-                                        o.public_probes ? Encryption::kPublicKey : Encryption::kSecretKey);
+    search::SearchConfig c =
+        config_for(d, o.public_key ? Encryption::kPublicKey : Encryption::kSecretKey,
+                   o.public_probes ? Encryption::kPublicKey : Encryption::kSecretKey);
     store::StoreConfig sc{.param_id = keys.ctx->id(),
                           .block_bytes = c.block_bytes(),
                           .slots_per_block = static_cast<std::uint32_t>(c.n),
@@ -92,9 +97,10 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
   for (std::size_t i = 0; i < rows; ++i) {
     if (g->store.find(ids[i])) {
       if (!o.skip_existing) {
-        throw std::runtime_error("id '" + ids[i] +
-                                 "' is already enrolled; nothing was added (--skip-existing resumes an "
-                                 "interrupted enrollment)");
+        throw std::runtime_error(
+            "id '" + ids[i] +
+            "' is already enrolled; nothing was added (--skip-existing resumes an "
+            "interrupted enrollment)");
       }
       ++result.skipped;
       continue;
@@ -126,7 +132,8 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
       const std::size_t first = b * n, count = std::min(n, todo - first);
       words.push_back(enc->encrypt_block(q, first, count, threads));
       store::BlockInput in;
-      in.bytes = {reinterpret_cast<const std::uint8_t*>(words.back().data()), words.back().size() * 4};
+      in.bytes = {reinterpret_cast<const std::uint8_t*>(words.back().data()),
+                  words.back().size() * 4};
       in.ids.assign(ids.begin() + first, ids.begin() + first + count);
       if (!labels.empty()) in.labels.assign(labels.begin() + first, labels.begin() + first + count);
       inputs.push_back(std::move(in));
@@ -135,8 +142,8 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
     result.blocks += b1 - b0;
     result.templates = std::min(todo, b1 * n);
     if (!o.quiet) {
-      std::cerr << "\renrolled " << result.templates << "/" << todo << " templates (" << result.blocks << "/"
-                << total_blocks << " blocks)" << std::flush;
+      std::cerr << "\renrolled " << result.templates << "/" << todo << " templates ("
+                << result.blocks << "/" << total_blocks << " blocks)" << std::flush;
     }
   }
   if (!o.quiet) std::cerr << "\n";
@@ -146,7 +153,8 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
 
 SearchResult search_one(const OpenGallery& g, const KeyDir& keys, const float* probe, std::size_t k,
                         std::optional<double> threshold, std::size_t threads) {
-  if (!keys.sk) throw std::runtime_error("search needs the key holder's secret.key to decrypt scores");
+  if (!keys.sk)
+    throw std::runtime_error("search needs the key holder's secret.key to decrypt scores");
   if (!keys.expansion) throw std::runtime_error("search needs expansion.keys for the server");
   const search::SearchConfig& c = g.config;
   if (g.store.config().param_id != keys.ctx->id()) {
@@ -166,7 +174,8 @@ SearchResult search_one(const OpenGallery& g, const KeyDir& keys, const float* p
     blocks.push_back(reinterpret_cast<const std::uint32_t*>(g.store.block(b).data()));
   }
   search::ScanTimings tm;
-  search::EncryptedScores scores = server.search(search::load_probe(c, *keys.ctx, wire), blocks, &tm);
+  search::EncryptedScores scores =
+      server.search(search::load_probe(c, *keys.ctx, wire), blocks, &tm);
   std::vector<std::uint8_t> response = search::save_scores(c, scores);
   r.response_bytes = response.size();
   r.expand_ms = tm.expand_s * 1e3;
@@ -175,19 +184,24 @@ SearchResult search_one(const OpenGallery& g, const KeyDir& keys, const float* p
   // Key holder: decrypt, rank, map slots to ids.
   auto t0 = Clock::now();
   search::ScoreDecryptor dec(c, keys.ctx, *keys.sk);
-  std::vector<std::int64_t> all = dec.decrypt(search::load_scores(c, keys.ctx->id(), response), threads);
+  std::vector<std::int64_t> all =
+      dec.decrypt(search::load_scores(c, keys.ctx->id(), response), threads);
   const std::size_t n = c.n;
-  auto live = [&](std::size_t i) { return g.store.slot(i / n, static_cast<std::uint32_t>(i % n)).has_value(); };
+  auto live = [&](std::size_t i) {
+    return g.store.slot(i / n, static_cast<std::uint32_t>(i % n)).has_value();
+  };
   const double unit = static_cast<double>(c.quant_scale) * c.quant_scale;
   std::vector<search::Match> matches;
   if (threshold) {
-    matches = search::above_threshold(all, static_cast<std::int64_t>(std::ceil(*threshold * unit)), live);
+    matches =
+        search::above_threshold(all, static_cast<std::int64_t>(std::ceil(*threshold * unit)), live);
   } else {
     matches = search::top_k(all, k, live);
   }
   r.key_holder_ms = ms_since(t0);
   for (std::size_t i = 0; i < matches.size(); ++i) {
-    auto info = g.store.slot(matches[i].index / n, static_cast<std::uint32_t>(matches[i].index % n));
+    auto info =
+        g.store.slot(matches[i].index / n, static_cast<std::uint32_t>(matches[i].index % n));
     r.hits.push_back({i + 1, info->id, info->label, matches[i].score, matches[i].score / unit});
   }
   return r;

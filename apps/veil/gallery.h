@@ -24,9 +24,9 @@ OpenGallery open_gallery(const std::filesystem::path& dir, store::Mode mode);
 struct EnrollOptions {
   std::filesystem::path input;
   std::optional<std::filesystem::path> ids_file, labels_file;
-  bool public_key = false;      // enroll as a third party (needs a public-key gallery)
-  bool public_probes = false;   // new store only: probes will be public-key encrypted
-  bool skip_existing = false;   // resume: leave out ids already enrolled instead of failing
+  bool public_key = false;     // enroll as a third party (needs a public-key gallery)
+  bool public_probes = false;  // new store only: probes will be public-key encrypted
+  bool skip_existing = false;  // resume: leave out ids already enrolled instead of failing
   std::size_t blocks_per_append = 4;
   std::size_t threads = 0;
   bool quiet = false;
@@ -38,7 +38,8 @@ struct EnrollResult {
   bool created = false;
 };
 
-EnrollResult enroll(const std::filesystem::path& store_dir, const KeyDir& keys, const EnrollOptions& o);
+EnrollResult enroll(const std::filesystem::path& store_dir, const KeyDir& keys,
+                    const EnrollOptions& o);
 
 struct Hit {
   std::size_t rank;

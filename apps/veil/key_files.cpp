@@ -22,7 +22,8 @@ const char* kPublic = "public.key";
 const char* kExpansion = "expansion.keys";
 }  // namespace
 
-search::SearchConfig config_for(std::size_t dimension, search::Encryption gallery, search::Encryption probe) {
+search::SearchConfig config_for(std::size_t dimension, search::Encryption gallery,
+                                search::Encryption probe) {
   return search::SearchConfig::derive({.dimension = dimension, .gallery = gallery, .probe = probe});
 }
 
@@ -42,7 +43,8 @@ void write_new_keys(const fs::path& dir) {
   rlwe::SecretKey sk = kg.secret_key();
   io::write_file_atomic(dir / kSecret, io::save(*ctx, sk), 0600);
   io::write_file_atomic(dir / kPublic, io::save(*ctx, kg.public_key(sk)), 0644);
-  io::write_file_atomic(dir / kExpansion, io::save(*ctx, search::make_expansion_keys(top, ctx, sk)), 0644);
+  io::write_file_atomic(dir / kExpansion, io::save(*ctx, search::make_expansion_keys(top, ctx, sk)),
+                        0644);
   io::write_file_atomic(dir / kParams, io::save_parameters(ctx->params()), 0644);
 }
 

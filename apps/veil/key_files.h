@@ -27,7 +27,9 @@ struct KeyDir {
 void write_new_keys(const std::filesystem::path& dir);
 
 enum class Need : unsigned { kSecret = 1, kPublic = 2, kExpansion = 4 };
-inline unsigned operator|(Need a, Need b) { return static_cast<unsigned>(a) | static_cast<unsigned>(b); }
+inline unsigned operator|(Need a, Need b) {
+  return static_cast<unsigned>(a) | static_cast<unsigned>(b);
+}
 inline unsigned operator|(unsigned a, Need b) { return a | static_cast<unsigned>(b); }
 
 KeyDir load_keys(const std::filesystem::path& dir, unsigned need);

@@ -32,7 +32,8 @@ struct Party {
   rlwe::PublicKey pk;
   rlwe::GaloisKeys galois;
 
-  explicit Party(const SearchOptions& o) : config(SearchConfig::derive(o)), ctx(make_context(config)) {
+  explicit Party(const SearchOptions& o)
+      : config(SearchConfig::derive(o)), ctx(make_context(config)) {
     rlwe::KeyGenerator kg(ctx);
     sk = kg.secret_key();
     pk = kg.public_key(sk);
@@ -41,12 +42,14 @@ struct Party {
 };
 
 // Blocks of `rows` (n per block) encrypted with the secret key (or the public key).
-inline std::vector<Words> encrypt_gallery(const Party& p, const QuantizedRows& rows, bool public_key = false,
-                                          std::size_t threads = 2) {
-  GalleryEncryptor enc = public_key ? GalleryEncryptor(p.config, p.ctx, p.pk) : GalleryEncryptor(p.config, p.ctx, p.sk);
+inline std::vector<Words> encrypt_gallery(const Party& p, const QuantizedRows& rows,
+                                          bool public_key = false, std::size_t threads = 2) {
+  GalleryEncryptor enc = public_key ? GalleryEncryptor(p.config, p.ctx, p.pk)
+                                    : GalleryEncryptor(p.config, p.ctx, p.sk);
   std::vector<Words> blocks;
   for (std::size_t first = 0; first < rows.rows; first += p.config.n) {
-    blocks.push_back(enc.encrypt_block(rows, first, std::min(p.config.n, rows.rows - first), threads));
+    blocks.push_back(
+        enc.encrypt_block(rows, first, std::min(p.config.n, rows.rows - first), threads));
   }
   return blocks;
 }

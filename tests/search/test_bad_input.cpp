@@ -32,7 +32,7 @@ TEST(BadInput, QuantizationIsScaleInvariantAndBounded) {
   std::vector<float> a{3, -4}, b{30, -40};
   auto qa = quantize_rows(a, 2, 127), qb = quantize_rows(b, 2, 127);
   EXPECT_EQ(qa.values, qb.values);
-  EXPECT_EQ(qa.values[0], 76);   // round(127 * 0.6)
+  EXPECT_EQ(qa.values[0], 76);    // round(127 * 0.6)
   EXPECT_EQ(qa.values[1], -102);  // round(-127 * 0.8)
 }
 
@@ -67,7 +67,8 @@ TEST_F(BadInputSearch, UnquantisedValuesAndBadRangesAreRefused) {
 TEST_F(BadInputSearch, ProbeForAnotherConfigurationIsRefused) {
   const auto& c = party_->config;
   auto q = quantize_rows(testing::random_rows(1, 16, 2), 16, c.quant_scale);
-  auto wire = save_probe(c, *party_->ctx, ProbeEncryptor(c, party_->ctx, party_->sk).encrypt(q.row(0)));
+  auto wire =
+      save_probe(c, *party_->ctx, ProbeEncryptor(c, party_->ctx, party_->sk).encrypt(q.row(0)));
   EXPECT_NO_THROW(load_probe(c, *party_->ctx, wire));
   SearchConfig other = SearchConfig::derive({.dimension = 32});
   EXPECT_THROW(load_probe(other, *party_->ctx, wire), rlwe::MismatchError);
@@ -84,7 +85,8 @@ TEST_F(BadInputSearch, ProbeForAnotherConfigurationIsRefused) {
 TEST_F(BadInputSearch, TruncatedOrCorruptedProbeIsRefused) {
   const auto& c = party_->config;
   auto q = quantize_rows(testing::random_rows(1, 16, 3), 16, c.quant_scale);
-  auto wire = save_probe(c, *party_->ctx, ProbeEncryptor(c, party_->ctx, party_->sk).encrypt(q.row(0)));
+  auto wire =
+      save_probe(c, *party_->ctx, ProbeEncryptor(c, party_->ctx, party_->sk).encrypt(q.row(0)));
   auto truncated = wire;
   truncated.resize(wire.size() - 10);
   EXPECT_THROW(load_probe(c, *party_->ctx, truncated), io::FormatError);
@@ -114,11 +116,13 @@ TEST_F(BadInputSearch, ScoresRoundTripAndRefuseAnotherConfig) {
   auto blocks = testing::encrypt_gallery(*party_, rows);
   SearchServer server(c, party_->ctx, party_->galois, 1);
   auto ptrs = testing::pointers(blocks);
-  auto scores = server.search(ProbeEncryptor(c, party_->ctx, party_->sk).encrypt(rows.row(3)), ptrs);
+  auto scores =
+      server.search(ProbeEncryptor(c, party_->ctx, party_->sk).encrypt(rows.row(3)), ptrs);
   auto bytes = save_scores(c, scores);
   auto back = load_scores(c, party_->ctx->id(), bytes);
   EXPECT_EQ(back.words, scores.words);
-  EXPECT_THROW(load_scores(SearchConfig::derive({.dimension = 8}), party_->ctx->id(), bytes), rlwe::MismatchError);
+  EXPECT_THROW(load_scores(SearchConfig::derive({.dimension = 8}), party_->ctx->id(), bytes),
+               rlwe::MismatchError);
   bytes.resize(bytes.size() - 1);
   EXPECT_THROW(load_scores(c, party_->ctx->id(), bytes), io::FormatError);
   ScoreDecryptor dec(c, party_->ctx, party_->sk);

@@ -44,7 +44,8 @@ TEST(FaceNet, RankOneFloatQuantisedEncrypted) {
       for (std::size_t j = 0; j < d; ++j) s += static_cast<double>(m.row(i)[j]) * m.row(p)[j];
       return s;
     });
-    ok_quant += rank1(p, [&](std::size_t i) { return static_cast<double>(quantized_dot(q.row(i), q.row(p))); });
+    ok_quant += rank1(
+        p, [&](std::size_t i) { return static_cast<double>(quantized_dot(q.row(i), q.row(p))); });
   }
 
   // Encrypted: every 9th embedding as a probe (58 probes) against all 522.
@@ -56,16 +57,19 @@ TEST(FaceNet, RankOneFloatQuantisedEncrypted) {
   std::size_t probes = 0, ok_enc = 0, ok_quant_subset = 0;
   for (std::size_t p = 0; p < n; p += 9) {
     auto scores = dec.decrypt(server.search(enc.encrypt(q.row(p)), ptrs));
-    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(scores[i], quantized_dot(q.row(i), q.row(p))) << p << " " << i;
+    for (std::size_t i = 0; i < n; ++i)
+      ASSERT_EQ(scores[i], quantized_dot(q.row(i), q.row(p))) << p << " " << i;
     ++probes;
     ok_enc += rank1(p, [&](std::size_t i) { return static_cast<double>(scores[i]); });
-    ok_quant_subset += rank1(p, [&](std::size_t i) { return static_cast<double>(quantized_dot(q.row(i), q.row(p))); });
+    ok_quant_subset += rank1(
+        p, [&](std::size_t i) { return static_cast<double>(quantized_dot(q.row(i), q.row(p))); });
   }
   EXPECT_EQ(ok_enc, ok_quant_subset);
   const double f = 100.0 * ok_float / n, qq = 100.0 * ok_quant / n, e = 100.0 * ok_enc / probes;
-  std::printf("FaceNet rank-1 (leave-one-out, %zu probes): float %.2f%%, quantised (s=%u) %.2f%%; "
-              "encrypted %.2f%% on %zu probes (quantised on the same probes %.2f%%)\n",
-              n, f, c.quant_scale, qq, e, probes, 100.0 * ok_quant_subset / probes);
+  std::printf(
+      "FaceNet rank-1 (leave-one-out, %zu probes): float %.2f%%, quantised (s=%u) %.2f%%; "
+      "encrypted %.2f%% on %zu probes (quantised on the same probes %.2f%%)\n",
+      n, f, c.quant_scale, qq, e, probes, 100.0 * ok_quant_subset / probes);
   ::testing::Test::RecordProperty("rank1_float", std::to_string(f));
   ::testing::Test::RecordProperty("rank1_quantised", std::to_string(qq));
   ::testing::Test::RecordProperty("rank1_encrypted", std::to_string(e));

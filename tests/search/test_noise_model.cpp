@@ -53,7 +53,8 @@ void check(const SearchOptions& o, bool pk) {
 TEST(NoiseModel, SecretKeyD64) { check({.dimension = 64}, false); }
 TEST(NoiseModel, SecretKeyD512) { check({.dimension = 512}, false); }
 TEST(NoiseModel, PublicKeyD128) {
-  check({.dimension = 128, .gallery = Encryption::kPublicKey, .probe = Encryption::kPublicKey}, true);
+  check({.dimension = 128, .gallery = Encryption::kPublicKey, .probe = Encryption::kPublicKey},
+        true);
 }
 
 TEST(NoiseModel, MarginsMeetTheRequirement) {

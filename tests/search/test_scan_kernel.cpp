@@ -27,8 +27,10 @@ void run(const Case& c) {
       for (std::size_t j = 0; j < d; ++j)
         for (std::size_t p = 0; p < 2; ++p) {
           const std::uint64_t q = primes.q[l];
-          block[word_index(d, k, l, j, p)] = static_cast<std::uint32_t>(c.extreme ? q - 1 : gen() % q);
-          probe[word_index(d, k, l, j, p)] = static_cast<std::uint32_t>(c.extreme ? q - 1 : gen() % q);
+          block[word_index(d, k, l, j, p)] =
+              static_cast<std::uint32_t>(c.extreme ? q - 1 : gen() % q);
+          probe[word_index(d, k, l, j, p)] =
+              static_cast<std::uint32_t>(c.extreme ? q - 1 : gen() % q);
         }
   std::vector<std::uint32_t> scalar(6 * n), avx(6 * n, 0);
   kernels::scan_tiles_scalar(block.data(), probe.data(), d, n, 0, n / kTile, primes, scalar.data());
@@ -38,10 +40,13 @@ void run(const Case& c) {
     for (std::size_t k = 0; k < n; ++k) {
       math::u64 e[3] = {0, 0, 0};
       for (std::size_t j = 0; j < d; ++j) {
-        const math::u64 gb = block[word_index(d, k, l, j, 0)], ga = block[word_index(d, k, l, j, 1)];
-        const math::u64 pb = probe[word_index(d, k, l, j, 0)], pa = probe[word_index(d, k, l, j, 1)];
+        const math::u64 gb = block[word_index(d, k, l, j, 0)],
+                        ga = block[word_index(d, k, l, j, 1)];
+        const math::u64 pb = probe[word_index(d, k, l, j, 0)],
+                        pa = probe[word_index(d, k, l, j, 1)];
         e[0] = math::add_mod(e[0], math::mul_mod(gb, pb, m), m);
-        e[1] = math::add_mod(e[1], math::add_mod(math::mul_mod(ga, pb, m), math::mul_mod(gb, pa, m), m), m);
+        e[1] = math::add_mod(
+            e[1], math::add_mod(math::mul_mod(ga, pb, m), math::mul_mod(gb, pa, m), m), m);
         e[2] = math::add_mod(e[2], math::mul_mod(ga, pa, m), m);
       }
       for (std::size_t part = 0; part < 3; ++part) {

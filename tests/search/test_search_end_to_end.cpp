@@ -11,14 +11,16 @@ using testing::Party;
 void check_exact(const SearchOptions& o, std::size_t rows_count, bool pk_gallery, bool pk_probe) {
   Party party(o);
   const auto& c = party.config;
-  auto rows = quantize_rows(testing::random_rows(rows_count, c.dimension, 7), c.dimension, c.quant_scale);
+  auto rows =
+      quantize_rows(testing::random_rows(rows_count, c.dimension, 7), c.dimension, c.quant_scale);
   auto blocks = testing::encrypt_gallery(party, rows, pk_gallery);
   auto probes = quantize_rows(testing::random_rows(2, c.dimension, 8), c.dimension, c.quant_scale);
   SearchServer server(c, party.ctx, party.galois, 2);
   ScoreDecryptor dec(c, party.ctx, party.sk);
   for (std::size_t pi = 0; pi < probes.rows; ++pi) {
-    EncryptedProbe probe = pk_probe ? ProbeEncryptor(c, party.ctx, party.pk).encrypt(probes.row(pi))
-                                    : ProbeEncryptor(c, party.ctx, party.sk).encrypt(probes.row(pi));
+    EncryptedProbe probe = pk_probe
+                               ? ProbeEncryptor(c, party.ctx, party.pk).encrypt(probes.row(pi))
+                               : ProbeEncryptor(c, party.ctx, party.sk).encrypt(probes.row(pi));
     auto ptrs = testing::pointers(blocks);
     EncryptedScores enc = server.search(probe, ptrs);
     ASSERT_EQ(enc.blocks, blocks.size());
@@ -32,7 +34,9 @@ void check_exact(const SearchOptions& o, std::size_t rows_count, bool pk_gallery
   }
 }
 
-TEST(SearchEndToEnd, ExactScoresSmallDimension) { check_exact({.dimension = 8}, 100, false, false); }
+TEST(SearchEndToEnd, ExactScoresSmallDimension) {
+  check_exact({.dimension = 8}, 100, false, false);
+}
 
 TEST(SearchEndToEnd, ExactScoresTwoBlocksOddDimension) {
   check_exact({.dimension = 37}, 4096 + 300, false, false);
@@ -41,11 +45,13 @@ TEST(SearchEndToEnd, ExactScoresTwoBlocksOddDimension) {
 TEST(SearchEndToEnd, ExactScoresDimensionOne) { check_exact({.dimension = 1}, 50, false, false); }
 
 TEST(SearchEndToEnd, ExactScoresPublicKeyGalleryAndProbe) {
-  check_exact({.dimension = 64, .gallery = Encryption::kPublicKey, .probe = Encryption::kPublicKey}, 500,
-              true, true);
+  check_exact({.dimension = 64, .gallery = Encryption::kPublicKey, .probe = Encryption::kPublicKey},
+              500, true, true);
 }
 
-TEST(SearchEndToEnd, ExactScoresDimension512) { check_exact({.dimension = 512}, 300, false, false); }
+TEST(SearchEndToEnd, ExactScoresDimension512) {
+  check_exact({.dimension = 512}, 300, false, false);
+}
 
 }  // namespace
 }  // namespace veil::search

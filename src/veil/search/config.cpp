@@ -17,7 +17,9 @@ namespace veil::search {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what) { throw rlwe::ParameterError("search config: " + what); }
+[[noreturn]] void fail(const std::string& what) {
+  throw rlwe::ParameterError("search config: " + what);
+}
 
 std::size_t levels_for(std::size_t d) { return d <= 1 ? 0 : std::bit_width(d - 1); }
 
@@ -105,7 +107,9 @@ double probe_variance(const SearchConfig& c) {
 }  // namespace
 
 std::string to_string(Encryption e) {
-  return e == Encryption::kSecretKey ? "secret-key" : e == Encryption::kPublicKey ? "public-key" : "unknown";
+  return e == Encryption::kSecretKey   ? "secret-key"
+         : e == Encryption::kPublicKey ? "public-key"
+                                       : "unknown";
 }
 
 SearchConfig SearchConfig::derive(const SearchOptions& o) {
@@ -213,25 +217,29 @@ std::string SearchConfig::describe() const {
   NoiseReport r = noise();
   os << "N=" << n << " d=" << dimension << " q=[" << q[0] << ", " << q[1] << "] P=" << special_prime
      << " response prime=" << response_prime << " scale=" << quant_scale
-     << " Delta_g=" << gallery_delta << " Delta_q=" << probe_delta << " gallery=" << to_string(gallery)
-     << " probe=" << to_string(probe) << " margins: decode " << r.decode_sigmas << " sigma, wrap "
-     << r.wrap_sigmas << " sigma";
+     << " Delta_g=" << gallery_delta << " Delta_q=" << probe_delta
+     << " gallery=" << to_string(gallery) << " probe=" << to_string(probe) << " margins: decode "
+     << r.decode_sigmas << " sigma, wrap " << r.wrap_sigmas << " sigma";
   return os.str();
 }
 
 void SearchConfig::validate() const {
   if (n != kRingDegree) fail("ring degree must be " + std::to_string(kRingDegree));
   if (dimension == 0 || dimension > kMaxDimension) fail("dimension out of range");
-  if (expansion_levels != levels_for(dimension)) fail("expansion levels do not match the dimension");
+  if (expansion_levels != levels_for(dimension))
+    fail("expansion levels do not match the dimension");
   if (q.size() != 2) fail("two ciphertext primes expected");
   for (auto p : {q[0], q[1], response_prime}) {
-    if (!math::is_prime(p) || p % (2 * n) != 1) fail("prime " + std::to_string(p) + " is not NTT-friendly");
+    if (!math::is_prime(p) || p % (2 * n) != 1)
+      fail("prime " + std::to_string(p) + " is not NTT-friendly");
   }
   if (q[0] == q[1] || q[0] >> kPrimeBits || q[1] >> kPrimeBits)
     fail("ciphertext primes must be distinct and below 2^" + std::to_string(kPrimeBits));
   if (response_prime >> kResponseBits) fail("response prime too large");
-  if (gallery != Encryption::kSecretKey && gallery != Encryption::kPublicKey) fail("bad gallery encryption");
-  if (probe != Encryption::kSecretKey && probe != Encryption::kPublicKey) fail("bad probe encryption");
+  if (gallery != Encryption::kSecretKey && gallery != Encryption::kPublicKey)
+    fail("bad gallery encryption");
+  if (probe != Encryption::kSecretKey && probe != Encryption::kPublicKey)
+    fail("bad probe encryption");
   if (quant_scale == 0 || quant_scale > kMaxQuantScale) fail("quantisation scale out of range");
   const std::uint64_t limit = std::min(q[0], q[1]);
   if (gallery_delta == 0 || probe_delta == 0 || gallery_delta >= limit || probe_delta >= limit)

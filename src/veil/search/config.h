@@ -44,9 +44,9 @@ struct NoiseReport {
 };
 
 inline constexpr std::size_t kRingDegree = 4096;
-inline constexpr int kPrimeBits = 29;          // ciphertext primes (two): products fit lazily in u64
-inline constexpr int kSpecialPrimeBits = 50;   // key switching for probe expansion
-inline constexpr int kResponseBits = 30;       // the prime results are switched to
+inline constexpr int kPrimeBits = 29;         // ciphertext primes (two): products fit lazily in u64
+inline constexpr int kSpecialPrimeBits = 50;  // key switching for probe expansion
+inline constexpr int kResponseBits = 30;      // the prime results are switched to
 inline constexpr std::uint32_t kMaxQuantScale = 127;
 inline constexpr std::size_t kMaxDimension = 4096;
 // Both failure modes (a score off by one, a score wrapping around) must sit

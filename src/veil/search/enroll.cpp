@@ -15,7 +15,8 @@ rlwe::ContextPtr make_context(const SearchConfig& config) {
 namespace {
 rlwe::ContextPtr checked_context(const SearchConfig& config, rlwe::ContextPtr ctx) {
   if (!ctx) throw rlwe::MismatchError("gallery encryptor: null context");
-  if (ctx->params().q() != config.q || ctx->params().p() != config.special_prime || ctx->n() != config.n) {
+  if (ctx->params().q() != config.q || ctx->params().p() != config.special_prime ||
+      ctx->n() != config.n) {
     throw rlwe::MismatchError("gallery encryptor: context does not match the search config");
   }
   return ctx;
@@ -39,7 +40,8 @@ GalleryEncryptor::GalleryEncryptor(const SearchConfig& config, rlwe::ContextPtr 
   }
 }
 
-void GalleryEncryptor::check(const QuantizedRows& rows, std::size_t first, std::size_t count) const {
+void GalleryEncryptor::check(const QuantizedRows& rows, std::size_t first,
+                             std::size_t count) const {
   if (rows.dimension != config_.dimension) {
     throw InputError("enroll: templates have dimension " + std::to_string(rows.dimension) +
                      ", the gallery expects " + std::to_string(config_.dimension));

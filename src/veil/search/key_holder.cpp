@@ -10,7 +10,8 @@
 
 namespace veil::search {
 
-ScoreDecryptor::ScoreDecryptor(const SearchConfig& config, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk)
+ScoreDecryptor::ScoreDecryptor(const SearchConfig& config, rlwe::ContextPtr ctx,
+                               const rlwe::SecretKey& sk)
     : config_(config), param_id_(ctx->id()), ntt_(config.n, math::Modulus(config.response_prime)) {
   rlwe::require_param_id(sk.param_id, ctx->id(), "score decryptor secret key");
   const std::size_t n = config.n;
@@ -23,7 +24,8 @@ ScoreDecryptor::ScoreDecryptor(const SearchConfig& config, rlwe::ContextPtr ctx,
   for (std::size_t k = 0; k < n; ++k) {
     // Constant time in the secret: 0, 1 or q0 - 1 -> 0, 1, p - 1.
     const math::u64 v = s[k];
-    const math::u64 is_neg = static_cast<math::u64>(0) - static_cast<math::u64>(v == q0.value() - 1);
+    const math::u64 is_neg =
+        static_cast<math::u64>(0) - static_cast<math::u64>(v == q0.value() - 1);
     s_[k] = (v & ~is_neg) | ((p - 1) & is_neg);
   }
   volatile math::u64* wipe = s.data();
@@ -45,11 +47,13 @@ void ScoreDecryptor::decrypt_block_raw(const std::uint32_t* block, double* out) 
   const std::size_t n = config_.n;
   const math::Modulus& mp = ntt_.modulus();
   const math::u64 p = mp.value();
-  std::vector<math::u64, ring::PolyAllocator<math::u64>> c1(block + n, block + 2 * n), c2(block + 2 * n, block + 3 * n);
+  std::vector<math::u64, ring::PolyAllocator<math::u64>> c1(block + n, block + 2 * n),
+      c2(block + 2 * n, block + 3 * n);
   ntt_.forward(c1.data());
   ntt_.forward(c2.data());
   for (std::size_t k = 0; k < n; ++k) {
-    c1[k] = mp.reduce128(static_cast<math::u128>(c1[k]) * s_[k] + static_cast<math::u128>(c2[k]) * s2_[k]);
+    c1[k] = mp.reduce128(static_cast<math::u128>(c1[k]) * s_[k] +
+                         static_cast<math::u128>(c2[k]) * s2_[k]);
   }
   ntt_.inverse(c1.data());
   const double unit = config_.response_unit();
@@ -77,19 +81,22 @@ double ScoreDecryptor::decrypt_block(const std::uint32_t* block, std::int64_t* o
   return worst;
 }
 
-std::vector<std::int64_t> ScoreDecryptor::decrypt(const EncryptedScores& scores, std::size_t threads) const {
+std::vector<std::int64_t> ScoreDecryptor::decrypt(const EncryptedScores& scores,
+                                                  std::size_t threads) const {
   rlwe::require_param_id(scores.param_id, param_id_, "encrypted scores");
   if (scores.n != config_.n || scores.words.size() != scores.blocks * 3 * scores.n) {
     throw rlwe::MismatchError("encrypted scores: shape does not match the search config");
   }
   std::vector<std::int64_t> out(scores.blocks * config_.n);
-  parallel_for(scores.blocks, threads ? threads : default_threads(), [&](std::size_t b, std::size_t) {
-    if (decrypt_block(scores.block(b), out.data() + b * config_.n) > kDecodeFailure) {
-      throw DecodeError("score block " + std::to_string(b) +
-                        " does not decode: the probe or the gallery was encrypted under another "
-                        "key, or the response was altered");
-    }
-  });
+  parallel_for(scores.blocks, threads ? threads : default_threads(),
+               [&](std::size_t b, std::size_t) {
+                 if (decrypt_block(scores.block(b), out.data() + b * config_.n) > kDecodeFailure) {
+                   throw DecodeError(
+                       "score block " + std::to_string(b) +
+                       " does not decode: the probe or the gallery was encrypted under another "
+                       "key, or the response was altered");
+                 }
+               });
   return out;
 }
 

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <functional>
-#include <stdexcept>
 #include <span>
+#include <stdexcept>
 
 #include "veil/math/ntt.h"
 #include "veil/rlwe/objects.h"

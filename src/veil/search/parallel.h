@@ -31,7 +31,8 @@ void parallel_for(std::size_t count, std::size_t threads, F&& fn) {
   std::mutex error_mutex;
   auto worker = [&](std::size_t t) {
     try {
-      for (std::size_t i; !stop.load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < count;) {
+      for (std::size_t i;
+           !stop.load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < count;) {
         fn(i, t);
       }
     } catch (...) {

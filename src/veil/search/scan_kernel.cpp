@@ -69,9 +69,12 @@ void scan_tiles_scalar(const std::uint32_t* block, const std::uint32_t* probe, s
         const std::size_t k = t * kTile + i;
         const math::Modulus& m = primes.mod[l];
         const math::u64 r = primes.r_inv[l];
-        out[(0 * kPrimes + l) * n + k] = static_cast<std::uint32_t>(math::mul_mod(m.reduce(e0), r, m));
-        out[(1 * kPrimes + l) * n + k] = static_cast<std::uint32_t>(math::mul_mod(m.reduce(e1), r, m));
-        out[(2 * kPrimes + l) * n + k] = static_cast<std::uint32_t>(math::mul_mod(m.reduce(e2), r, m));
+        out[(0 * kPrimes + l) * n + k] =
+            static_cast<std::uint32_t>(math::mul_mod(m.reduce(e0), r, m));
+        out[(1 * kPrimes + l) * n + k] =
+            static_cast<std::uint32_t>(math::mul_mod(m.reduce(e1), r, m));
+        out[(2 * kPrimes + l) * n + k] =
+            static_cast<std::uint32_t>(math::mul_mod(m.reduce(e2), r, m));
       }
     }
   }

@@ -13,7 +13,8 @@ namespace {
 constexpr std::size_t kPrefetchBytes = 16384;
 
 inline __m256i fold(__m256i x, __m256i f, __m256i low_mask) {
-  return _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(x, 32), f), _mm256_and_si256(x, low_mask));
+  return _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(x, 32), f),
+                          _mm256_and_si256(x, low_mask));
 }
 
 // x < q 2^32 -> x 2^-32 mod q in [0, q), in each 64-bit lane.
@@ -32,7 +33,8 @@ inline void finish(__m256i even, __m256i odd, __m256i f, __m256i q, __m256i neg_
   // Two folds bring x below 2^59 + 2^32 < q 2^32 (q > 2^28).
   even = montgomery(fold(fold(even, f, low_mask), f, low_mask), q, neg_qinv, low_mask);
   odd = montgomery(fold(fold(odd, f, low_mask), f, low_mask), q, neg_qinv, low_mask);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_or_si256(even, _mm256_slli_epi64(odd, 32)));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                      _mm256_or_si256(even, _mm256_slli_epi64(odd, 32)));
 }
 
 }  // namespace
@@ -43,8 +45,10 @@ void scan_tiles_avx2(const std::uint32_t* block, const std::uint32_t* probe, std
   const __m256i low_mask = _mm256_set1_epi64x(0xffffffff);
   for (std::size_t t = tile_begin; t < tile_end; ++t) {
     for (std::size_t l = 0; l < kPrimes; ++l) {
-      const __m256i* g = reinterpret_cast<const __m256i*>(block + (t * kPrimes + l) * chunk_words(d));
-      const __m256i* p = reinterpret_cast<const __m256i*>(probe + (t * kPrimes + l) * chunk_words(d));
+      const __m256i* g =
+          reinterpret_cast<const __m256i*>(block + (t * kPrimes + l) * chunk_words(d));
+      const __m256i* p =
+          reinterpret_cast<const __m256i*>(probe + (t * kPrimes + l) * chunk_words(d));
       const __m256i f = _mm256_set1_epi64x(static_cast<long long>(primes.fold[l]));
       __m256i e0e = _mm256_setzero_si256(), e0o = e0e, e1e = e0e, e1o = e0e, e2e = e0e, e2o = e0e;
       for (std::size_t j0 = 0; j0 < d; j0 += kFoldInterval) {
@@ -67,8 +71,10 @@ void scan_tiles_avx2(const std::uint32_t* block, const std::uint32_t* probe, std
           const __m256i pbo = _mm256_srli_epi64(pb, 32), pao = _mm256_srli_epi64(pa, 32);
           e0e = _mm256_add_epi64(e0e, _mm256_mul_epu32(gb, pb));
           e0o = _mm256_add_epi64(e0o, _mm256_mul_epu32(gbo, pbo));
-          e1e = _mm256_add_epi64(e1e, _mm256_add_epi64(_mm256_mul_epu32(ga, pb), _mm256_mul_epu32(gb, pa)));
-          e1o = _mm256_add_epi64(e1o, _mm256_add_epi64(_mm256_mul_epu32(gao, pbo), _mm256_mul_epu32(gbo, pao)));
+          e1e = _mm256_add_epi64(
+              e1e, _mm256_add_epi64(_mm256_mul_epu32(ga, pb), _mm256_mul_epu32(gb, pa)));
+          e1o = _mm256_add_epi64(
+              e1o, _mm256_add_epi64(_mm256_mul_epu32(gao, pbo), _mm256_mul_epu32(gbo, pao)));
           e2e = _mm256_add_epi64(e2e, _mm256_mul_epu32(ga, pa));
           e2o = _mm256_add_epi64(e2o, _mm256_mul_epu32(gao, pao));
         }

@@ -63,13 +63,15 @@ void SearchServer::reduce_block(const std::uint32_t* in, std::uint32_t* out) con
       const math::u64 c = r0[k] + q0 * t;
       // round(c p / Q) mod p; a double's rounding error (< 2^-20 here) only
       // adds to the rounding noise the config budgets for.
-      math::u64 v = static_cast<math::u64>(static_cast<std::int64_t>(static_cast<double>(c) * ratio + 0.5));
+      math::u64 v =
+          static_cast<math::u64>(static_cast<std::int64_t>(static_cast<double>(c) * ratio + 0.5));
       o[k] = static_cast<std::uint32_t>(v >= p ? v - p : v);
     }
   }
 }
 
-EncryptedScores SearchServer::score(const Words& probe, std::span<const std::uint32_t* const> blocks,
+EncryptedScores SearchServer::score(const Words& probe,
+                                    std::span<const std::uint32_t* const> blocks,
                                     ScanTimings* timings) const {
   const std::size_t n = config_.n, d = config_.dimension;
   if (probe.size() != config_.block_words()) {
@@ -92,7 +94,8 @@ EncryptedScores SearchServer::score(const Words& probe, std::span<const std::uin
     for (std::size_t t = 0; t < tiles; t += pass) {
       const std::size_t t1 = std::min(tiles, t + pass);
       for (std::size_t b = b0; b < b1; ++b) {
-        scan_tiles(kernel_, blocks[b], probe.data(), d, n, t, t1, primes_, residues.data() + b * 6 * n);
+        scan_tiles(kernel_, blocks[b], probe.data(), d, n, t, t1, primes_,
+                   residues.data() + b * 6 * n);
       }
     }
   });
@@ -144,19 +147,24 @@ std::vector<std::uint8_t> save_scores(const SearchConfig& config, const Encrypte
 
 EncryptedScores load_scores(const SearchConfig& config, std::uint64_t param_id,
                             std::span<const std::uint8_t> bytes) {
-  auto env = io::open_envelope(bytes, io::ObjectType::SearchResponse, param_id, std::uint64_t{1} << 36);
+  auto env =
+      io::open_envelope(bytes, io::ObjectType::SearchResponse, param_id, std::uint64_t{1} << 36);
   io::ByteReader r(env.payload);
   const auto version = r.get_u32("version");
-  if (version != kScoresVersion) throw io::FormatError("scores: unsupported version " + std::to_string(version));
+  if (version != kScoresVersion)
+    throw io::FormatError("scores: unsupported version " + std::to_string(version));
   EncryptedScores s;
   s.param_id = env.param_id;
   const std::uint64_t config_id = r.get_u64("config id");
   if (config_id != config.id()) {
     throw rlwe::MismatchError("scores were computed for another gallery configuration (" +
-                              rlwe::hex_id(config_id) + ", expected " + rlwe::hex_id(config.id()) + ")");
+                              rlwe::hex_id(config_id) + ", expected " + rlwe::hex_id(config.id()) +
+                              ")");
   }
   s.n = r.get_u64("n");
-  if (s.n != config.n) throw io::FormatError("scores: ring degree " + std::to_string(s.n) + ", expected " + std::to_string(config.n));
+  if (s.n != config.n)
+    throw io::FormatError("scores: ring degree " + std::to_string(s.n) + ", expected " +
+                          std::to_string(config.n));
   const int bits = std::bit_width(config.response_prime);
   const std::uint64_t max_blocks = r.remaining() * 8 / (3 * s.n * bits) + 1;
   s.blocks = r.get_count("blocks", max_blocks);
@@ -177,7 +185,8 @@ EncryptedScores load_scores(const SearchConfig& config, std::uint64_t param_id,
     const std::uint64_t v = acc & mask;
     acc >>= bits;
     filled -= bits;
-    if (v >= config.response_prime) throw io::FormatError("scores: residue out of range at " + std::to_string(i));
+    if (v >= config.response_prime)
+      throw io::FormatError("scores: residue out of range at " + std::to_string(i));
     s.words[i] = static_cast<std::uint32_t>(v);
   }
   return s;

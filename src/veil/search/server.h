@@ -54,7 +54,7 @@ class SearchServer {
   ScanPrimes primes_;
   std::size_t threads_;
   ScanKernel kernel_;
-  double switch_ratio_;        // p / Q
+  double switch_ratio_;  // p / Q
   math::u64 q0_inv_mod_q1_;
 };
 
