@@ -11,10 +11,10 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "bandwidth.h"
 #include "commands.h"
+#include "synthetic.h"
 #include "veil/rlwe/keygen.h"
 #include "veil/search/enroll.h"
 #include "veil/search/key_holder.h"
@@ -50,23 +50,6 @@ struct Options {
   std::size_t bandwidth_mib = 2048;
 };
 
-std::vector<float> unit_rows(std::size_t rows, std::size_t d, std::uint32_t seed) {
-  // Benchmark data, not secrets: a fast deterministic generator is fine here.
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> nd;
-  std::vector<float> v(rows * d);
-  for (std::size_t i = 0; i < rows; ++i) {
-    double norm = 0;
-    for (std::size_t j = 0; j < d; ++j) {
-      v[i * d + j] = nd(gen);
-      norm += v[i * d + j] * v[i * d + j];
-    }
-    const float f = static_cast<float>(1.0 / std::sqrt(norm));
-    for (std::size_t j = 0; j < d; ++j) v[i * d + j] *= f;
-  }
-  return v;
-}
-
 nlohmann::json run(const Options& o) {
   using namespace veil::search;
   const std::size_t threads = o.threads ? o.threads : default_threads();
@@ -95,7 +78,7 @@ nlohmann::json run(const Options& o) {
     std::cerr << "d=" << d << ": generating and encrypting " << max_n << " templates ("
               << blocks_max << " blocks, " << blocks_max * config.block_bytes() / 1e9
               << " GB)...\n";
-    std::vector<float> floats = unit_rows(max_n, d, static_cast<std::uint32_t>(d));
+    std::vector<float> floats = synthetic_unit_rows(max_n, d, d);
     QuantizedRows rows = quantize_rows(floats, d, config.quant_scale);
     GalleryEncryptor enc(config, ctx, sk);
     std::vector<Words> blocks;
@@ -116,7 +99,7 @@ nlohmann::json run(const Options& o) {
     SearchServer server(config, ctx, galois, threads);
     ScoreDecryptor dec(config, ctx, sk);
     ProbeEncryptor penc(config, ctx, sk);
-    std::vector<float> probe_f = unit_rows(1, d, 1000 + static_cast<std::uint32_t>(d));
+    std::vector<float> probe_f = synthetic_unit_rows(1, d, 1000 + d);
     QuantizedRows probe_q = quantize_rows(probe_f, d, config.quant_scale);
 
     for (std::size_t n : o.sizes) {

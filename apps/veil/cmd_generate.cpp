@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <random>
 
 #include "commands.h"
+#include "synthetic.h"
 #include "veil/data/npy.h"
 
 namespace veil::apps {
@@ -31,8 +31,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--seed", a->seed, "generator seed (synthetic data, not secrets)");
   cmd->callback([a] {
     std::filesystem::create_directories(a->out);
-    std::mt19937_64 gen(a->seed);
-    std::normal_distribution<float> nd;
+    SyntheticStream gen(a->seed);
     auto normalise = [](float* x, std::size_t d) {
       double s = 0;
       for (std::size_t j = 0; j < d; ++j) s += static_cast<double>(x[j]) * x[j];
@@ -41,17 +40,16 @@ void add_generate_command(CLI::App& app) {
     };
     data::Matrix g{a->n, a->d, std::vector<float>(a->n * a->d)};
     for (std::size_t i = 0; i < a->n; ++i) {
-      for (std::size_t j = 0; j < a->d; ++j) g.values[i * a->d + j] = nd(gen);
+      for (std::size_t j = 0; j < a->d; ++j) g.values[i * a->d + j] = gen.normal();
       normalise(g.row(i), a->d);
     }
     data::Matrix p{a->probes, a->d, std::vector<float>(a->probes * a->d)};
     std::ofstream truth(std::filesystem::path(a->out) / "truth.txt");
-    std::uniform_int_distribution<std::size_t> pick(0, a->n - 1);
     const float scale = static_cast<float>(a->noise / std::sqrt(static_cast<double>(a->d)));
     for (std::size_t i = 0; i < a->probes; ++i) {
-      const std::size_t src = pick(gen);
+      const std::size_t src = static_cast<std::size_t>(gen.below(a->n));
       for (std::size_t j = 0; j < a->d; ++j)
-        p.values[i * a->d + j] = g.row(src)[j] + scale * nd(gen);
+        p.values[i * a->d + j] = g.row(src)[j] + scale * gen.normal();
       normalise(p.row(i), a->d);
       truth << "gallery:" << src << "\n";
     }
