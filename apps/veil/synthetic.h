@@ -13,7 +13,8 @@ namespace veil::apps {
 
 class SyntheticStream {
  public:
-  explicit SyntheticStream(std::uint64_t seed) : xof_(seed_from(seed), /*domain=*/0x53594e54 /* "SYNT" */) {}
+  explicit SyntheticStream(std::uint64_t seed)
+      : xof_(seed_from(seed), /*domain=*/0x53594e54 /* "SYNT" */) {}
   // Uniform in [0, 1).
   double uniform() { return static_cast<double>(xof_.next_u64() >> 11) * 0x1.0p-53; }
   std::uint64_t below(std::uint64_t bound) { return xof_.next_u64() % bound; }

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "veil/io/bit_pack.h"
 #include "veil/io/byte_io.h"
 #include "veil/io/envelope.h"
 #include "veil/io/errors.h"
@@ -23,50 +24,6 @@ namespace {
 
 constexpr std::size_t kSlack = 4096;  // headers and small fields in a payload
 
-// Bit-packs limb values of `bits` bits each, least significant bits first.
-void put_packed(ByteWriter& w, const u64* v, std::size_t n, int bits) {
-  unsigned __int128 acc = 0;
-  int filled = 0;
-  for (std::size_t j = 0; j < n; ++j) {
-    acc |= static_cast<unsigned __int128>(v[j]) << filled;
-    filled += bits;
-    while (filled >= 8) {
-      w.put_u8(static_cast<std::uint8_t>(acc));
-      acc >>= 8;
-      filled -= 8;
-    }
-  }
-  if (filled > 0) w.put_u8(static_cast<std::uint8_t>(acc));
-}
-
-std::size_t packed_bytes(std::size_t n, int bits) {
-  return (n * static_cast<std::size_t>(bits) + 7) / 8;
-}
-
-void get_packed(ByteReader& r, u64* out, std::size_t n, const math::Modulus& q, const char* field) {
-  const int bits = q.bits();
-  auto bytes = r.get_bytes(field, packed_bytes(n, bits));
-  const u64 mask = (1ull << bits) - 1;
-  unsigned __int128 acc = 0;
-  int filled = 0;
-  std::size_t pos = 0;
-  for (std::size_t j = 0; j < n; ++j) {
-    while (filled < bits) {
-      acc |= static_cast<unsigned __int128>(bytes[pos++]) << filled;
-      filled += 8;
-    }
-    u64 v = static_cast<u64>(acc) & mask;
-    acc >>= bits;
-    filled -= bits;
-    if (v >= q.value()) {
-      throw FormatError(std::string(field) + ": coefficient " + std::to_string(j) + " = " +
-                        std::to_string(v) + " is not below its prime " + std::to_string(q.value()));
-    }
-    out[j] = v;
-  }
-  if (acc != 0) throw FormatError(std::string(field) + ": non-zero padding bits");
-}
-
 std::size_t poly_bytes(const RnsBasis& b) {
   std::size_t s = 1;
   for (std::size_t i = 0; i < b.size(); ++i) s += packed_bytes(b.n(), b.modulus(i).bits());
@@ -80,7 +37,8 @@ void put_poly(ByteWriter& w, const RnsPoly& p, const RnsBasis& b) {
     throw std::invalid_argument("save: polynomial must be in evaluation form");
   }
   w.put_u8(static_cast<std::uint8_t>(p.form()));
-  for (std::size_t i = 0; i < b.size(); ++i) put_packed(w, p.limb(i), b.n(), b.modulus(i).bits());
+  for (std::size_t i = 0; i < b.size(); ++i)
+    put_packed(w, std::span<const u64>(p.limb(i), b.n()), b.modulus(i).bits());
 }
 
 RnsPoly get_poly(ByteReader& r, const RnsBasis& b, const char* field) {
@@ -91,7 +49,9 @@ RnsPoly get_poly(ByteReader& r, const RnsBasis& b, const char* field) {
   }
   RnsPoly p(b.n(), b.size(), ring::Form::kEval);
   try {
-    for (std::size_t i = 0; i < b.size(); ++i) get_packed(r, p.limb(i), b.n(), b.modulus(i), field);
+    for (std::size_t i = 0; i < b.size(); ++i)
+      get_packed(r, std::span<u64>(p.limb(i), b.n()), b.modulus(i).bits(), b.modulus(i).value(),
+                 field);
   } catch (...) {
     p.secure_zero();  // the limbs read so far may be part of a secret key
     throw;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "veil/io/bit_pack.h"
 #include "veil/io/byte_io.h"
 #include "veil/io/envelope.h"
 #include "veil/io/errors.h"
@@ -129,19 +130,8 @@ std::vector<std::uint8_t> save_scores(const SearchConfig& config, const Encrypte
   w.put_u64(s.n);
   w.put_u64(s.blocks);
   // Residues are below the response prime (< 2^30): packed 30 bits each.
-  const int bits = std::bit_width(config.response_prime);
-  std::uint64_t acc = 0;
-  int filled = 0;
-  for (std::uint32_t v : s.words) {
-    acc |= static_cast<std::uint64_t>(v) << filled;
-    filled += bits;
-    while (filled >= 8) {
-      w.put_u8(static_cast<std::uint8_t>(acc));
-      acc >>= 8;
-      filled -= 8;
-    }
-  }
-  if (filled > 0) w.put_u8(static_cast<std::uint8_t>(acc));
+  io::put_packed(w, std::span<const std::uint32_t>(s.words.data(), s.words.size()),
+                 std::bit_width(config.response_prime));
   return io::seal_envelope(io::ObjectType::SearchResponse, s.param_id, w.bytes());
 }
 
@@ -169,26 +159,11 @@ EncryptedScores load_scores(const SearchConfig& config, std::uint64_t param_id,
   const std::uint64_t max_blocks = r.remaining() * 8 / (3 * s.n * bits) + 1;
   s.blocks = r.get_count("blocks", max_blocks);
   const std::uint64_t count = io::checked_mul(io::checked_mul(s.blocks, 3), s.n);
-  const std::uint64_t packed = (io::checked_mul(count, bits) + 7) / 8;
-  auto data = r.get_bytes("residues", io::checked_size(packed, 1));
-  r.expect_end();
+  io::checked_size(count, sizeof(std::uint32_t), "scores");  // bounded by the bytes present
   s.words.resize(count);
-  std::uint64_t acc = 0;
-  int filled = 0;
-  std::size_t pos = 0;
-  const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
-  for (std::size_t i = 0; i < count; ++i) {
-    while (filled < bits) {
-      acc |= static_cast<std::uint64_t>(data[pos++]) << filled;
-      filled += 8;
-    }
-    const std::uint64_t v = acc & mask;
-    acc >>= bits;
-    filled -= bits;
-    if (v >= config.response_prime)
-      throw io::FormatError("scores: residue out of range at " + std::to_string(i));
-    s.words[i] = static_cast<std::uint32_t>(v);
-  }
+  io::get_packed(r, std::span<std::uint32_t>(s.words.data(), s.words.size()), bits,
+                 config.response_prime, "scores residues");
+  r.expect_end();
   return s;
 }
 
