@@ -196,13 +196,13 @@ void add_gallery_commands(CLI::App& app) {
         for (std::size_t i = 0; i < probes.matrix.rows; ++i) a->rows.push_back(i);
       }
       nlohmann::json out = nlohmann::json::array();
+      GallerySearcher searcher(g, keys, a->threads ? a->threads : search::default_threads());
       for (std::size_t row : a->rows) {
         if (row >= probes.matrix.rows) {
           throw std::runtime_error("--row " + std::to_string(row) + " is past the " +
                                    std::to_string(probes.matrix.rows) + " probes");
         }
-        SearchResult r = search_one(g, keys, probes.matrix.row(row), a->k, a->threshold,
-                                    a->threads ? a->threads : search::default_threads());
+        SearchResult r = searcher.search(probes.matrix.row(row), a->k, a->threshold);
         if (a->json) {
           out.push_back(hits_json(r, row));
         } else if (!a->compare.empty()) {

@@ -151,31 +151,49 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
   return result;
 }
 
-SearchResult search_one(const OpenGallery& g, const KeyDir& keys, const float* probe, std::size_t k,
-                        std::optional<double> threshold, std::size_t threads) {
+namespace {
+const rlwe::SecretKey& need_secret(const KeyDir& keys) {
   if (!keys.sk)
     throw std::runtime_error("search needs the key holder's secret.key to decrypt scores");
+  return *keys.sk;
+}
+const rlwe::GaloisKeys& need_expansion(const KeyDir& keys) {
   if (!keys.expansion) throw std::runtime_error("search needs expansion.keys for the server");
-  const search::SearchConfig& c = g.config;
-  if (g.store.config().param_id != keys.ctx->id()) {
+  return *keys.expansion;
+}
+const OpenGallery& same_keys(const OpenGallery& g, const KeyDir& keys) {
+  if (g.store.config().param_id != keys.ctx->id())
     throw std::runtime_error("the gallery was made with other keys");
+  return g;
+}
+}  // namespace
+
+GallerySearcher::GallerySearcher(const OpenGallery& g, const KeyDir& keys, std::size_t threads)
+    : g_(same_keys(g, keys)),
+      keys_(keys),
+      threads_(threads),
+      client_(g.config, keys.ctx, need_secret(keys)),
+      server_(g.config, keys.ctx, need_expansion(keys), threads),
+      key_holder_(g.config, keys.ctx, need_secret(keys)) {
+  g.store.advise_sequential();
+  for (std::size_t b = 0; b < g.store.block_count(); ++b) {
+    blocks_.push_back(reinterpret_cast<const std::uint32_t*>(g.store.block(b).data()));
   }
+}
+
+SearchResult GallerySearcher::search(const float* probe, std::size_t k,
+                                     std::optional<double> threshold) const {
+  const search::SearchConfig& c = g_.config;
+  const KeyDir& keys = keys_;
   SearchResult r;
   // Client: quantise and encrypt one compact probe.
   search::QuantizedRows q = search::quantize_rows({probe, c.dimension}, c.dimension, c.quant_scale);
-  std::vector<std::uint8_t> wire = search::save_probe(
-      c, *keys.ctx, search::ProbeEncryptor(c, keys.ctx, *keys.sk).encrypt(q.row(0)));
+  std::vector<std::uint8_t> wire = search::save_probe(c, *keys.ctx, client_.encrypt(q.row(0)));
   r.probe_bytes = wire.size();
   // Server: expand, scan the memory-mapped blocks, switch down.
-  search::SearchServer server(c, keys.ctx, *keys.expansion, threads);
-  std::vector<const std::uint32_t*> blocks;
-  g.store.advise_sequential();
-  for (std::size_t b = 0; b < g.store.block_count(); ++b) {
-    blocks.push_back(reinterpret_cast<const std::uint32_t*>(g.store.block(b).data()));
-  }
   search::ScanTimings tm;
   search::EncryptedScores scores =
-      server.search(search::load_probe(c, *keys.ctx, wire), blocks, &tm);
+      server_.search(search::load_probe(c, *keys.ctx, wire), blocks_, &tm);
   std::vector<std::uint8_t> response = search::save_scores(c, scores);
   r.response_bytes = response.size();
   r.expand_ms = tm.expand_s * 1e3;
@@ -183,12 +201,11 @@ SearchResult search_one(const OpenGallery& g, const KeyDir& keys, const float* p
   r.reduce_ms = tm.reduce_s * 1e3;
   // Key holder: decrypt, rank, map slots to ids.
   auto t0 = Clock::now();
-  search::ScoreDecryptor dec(c, keys.ctx, *keys.sk);
   std::vector<std::int64_t> all =
-      dec.decrypt(search::load_scores(c, keys.ctx->id(), response), threads);
+      key_holder_.decrypt(search::load_scores(c, keys.ctx->id(), response), threads_);
   const std::size_t n = c.n;
   auto live = [&](std::size_t i) {
-    return g.store.slot(i / n, static_cast<std::uint32_t>(i % n)).has_value();
+    return g_.store.slot(i / n, static_cast<std::uint32_t>(i % n)).has_value();
   };
   const double unit = static_cast<double>(c.quant_scale) * c.quant_scale;
   std::vector<search::Match> matches;
@@ -201,7 +218,7 @@ SearchResult search_one(const OpenGallery& g, const KeyDir& keys, const float* p
   r.key_holder_ms = ms_since(t0);
   for (std::size_t i = 0; i < matches.size(); ++i) {
     auto info =
-        g.store.slot(matches[i].index / n, static_cast<std::uint32_t>(matches[i].index % n));
+        g_.store.slot(matches[i].index / n, static_cast<std::uint32_t>(matches[i].index % n));
     r.hits.push_back({i + 1, info->id, info->label, matches[i].score, matches[i].score / unit});
   }
   return r;

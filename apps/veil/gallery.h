@@ -10,6 +10,8 @@
 #include "key_files.h"
 #include "veil/search/config.h"
 #include "veil/search/key_holder.h"
+#include "veil/search/probe.h"
+#include "veil/search/server.h"
 #include "veil/store/gallery_store.h"
 
 namespace veil::apps {
@@ -54,10 +56,24 @@ struct SearchResult {
   std::size_t probe_bytes = 0, response_bytes = 0;
 };
 
-// One probe row through the whole protocol (client -> server -> key holder),
-// serialised at each hop as it would travel. `threshold` (cosine) replaces
-// top-k with every match at or above it.
-SearchResult search_one(const OpenGallery& g, const KeyDir& keys, const float* probe, std::size_t k,
-                        std::optional<double> threshold, std::size_t threads);
+// The three parties over one open gallery, set up once (expansion tables,
+// s and s^2 mod the response prime, the block pointers) and reused per probe.
+class GallerySearcher {
+ public:
+  GallerySearcher(const OpenGallery& g, const KeyDir& keys, std::size_t threads);
+  // One probe row through the whole protocol (client -> server -> key
+  // holder), serialised at each hop as it would travel. `threshold` (cosine)
+  // replaces top-k with every match at or above it.
+  SearchResult search(const float* probe, std::size_t k, std::optional<double> threshold) const;
+
+ private:
+  const OpenGallery& g_;
+  const KeyDir& keys_;
+  std::size_t threads_;
+  search::ProbeEncryptor client_;
+  search::SearchServer server_;
+  search::ScoreDecryptor key_holder_;
+  std::vector<const std::uint32_t*> blocks_;
+};
 
 }  // namespace veil::apps

@@ -50,8 +50,8 @@ void get_packed(ByteReader& r, std::span<T> out, int bits, std::uint64_t bound, 
     acc >>= bits;
     filled -= bits;
     if (v >= bound) {
-      throw FormatError(std::string(field) + ": coefficient " + std::to_string(j) + " = " + std::to_string(v) +
-                        " is not below its prime " + std::to_string(bound));
+      throw FormatError(std::string(field) + ": coefficient " + std::to_string(j) + " = " +
+                        std::to_string(v) + " is not below its prime " + std::to_string(bound));
     }
     out[j] = static_cast<T>(v);
   }
