@@ -5,6 +5,7 @@
 #include <string>
 
 #include "data/data_test_util.h"
+#include "expect_error.h"
 #include "veil/data/npy.h"
 #include "veil/io/errors.h"
 
@@ -25,17 +26,9 @@ Matrix sample(std::size_t rows, std::size_t cols) {
   return m;
 }
 
-// Runs f, expects a FormatError whose message contains every fragment.
 template <class F>
 void expect_error(F f, std::initializer_list<const char*> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "no error";
-  } catch (const FormatError& e) {
-    for (const char* s : fragments) {
-      EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << e.what() << " lacks " << s;
-    }
-  }
+  veil::test::expect_error<FormatError>(f, fragments);
 }
 
 class Npy : public veil::test::TempDirTest {};

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "data/data_test_util.h"
+#include "expect_error.h"
 #include "veil/data/embeddings.h"
 #include "veil/data/text.h"
 #include "veil/io/errors.h"
@@ -14,14 +15,7 @@ namespace {
 
 template <class F>
 void expect_error(F f, std::initializer_list<const char*> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "no error";
-  } catch (const FormatError& e) {
-    for (const char* s : fragments) {
-      EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << e.what() << " lacks " << s;
-    }
-  }
+  veil::test::expect_error<FormatError>(f, fragments);
 }
 
 class Text : public veil::test::TempDirTest {};

@@ -7,11 +7,14 @@ namespace veil::search {
 namespace {
 
 TEST(WireSizes, ProbeAndResponseBytes) {
-  testing::Party party({.dimension = 512, .gallery = Encryption::kPublicKey, .probe = Encryption::kPublicKey});
+  testing::Party party(
+      {.dimension = 512, .gallery = Encryption::kPublicKey, .probe = Encryption::kPublicKey});
   const auto& c = party.config;
   auto q = quantize_rows(testing::random_rows(1, 512, 1), 512, c.quant_scale);
-  const auto sk_probe = save_probe(c, *party.ctx, ProbeEncryptor(c, party.ctx, party.sk).encrypt(q.row(0)));
-  const auto pk_probe = save_probe(c, *party.ctx, ProbeEncryptor(c, party.ctx, party.pk).encrypt(q.row(0)));
+  const auto sk_probe =
+      save_probe(c, *party.ctx, ProbeEncryptor(c, party.ctx, party.sk).encrypt(q.row(0)));
+  const auto pk_probe =
+      save_probe(c, *party.ctx, ProbeEncryptor(c, party.ctx, party.pk).encrypt(q.row(0)));
   // One polynomial (seeded) or two, 2 x 4096 residues of 29 bits, plus headers.
   const std::size_t poly = 2 * 4096 * 29 / 8;
   EXPECT_GE(sk_probe.size(), poly);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "expect_error.h"
 #include "store/store_test_util.h"
 #include "veil/io/envelope.h"
 #include "veil/store/format.h"
@@ -25,14 +26,7 @@ class Store : public veil::test::StoreTest {};
 
 template <class F>
 void expect_store_error(F f, std::initializer_list<const char*> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "no error";
-  } catch (const StoreError& e) {
-    for (const char* s : fragments) {
-      EXPECT_NE(std::string(e.what()).find(s), std::string::npos) << e.what() << " lacks " << s;
-    }
-  }
+  veil::test::expect_error<StoreError>(f, fragments);
 }
 
 std::vector<std::string> ids_for(const std::string& prefix, std::size_t n) {
