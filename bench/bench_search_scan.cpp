@@ -32,8 +32,9 @@ void BM_ScanKernelBlock(benchmark::State& state, ScanKernel kernel) {
   }
   SearchConfig c = SearchConfig::derive({.dimension = d});
   ScanPrimes primes(c.q[0], c.q[1]);
-  Words block = random_words(4 * n * d, c.q[1], 1), probe = random_words(4 * n * d, c.q[1], 2);
-  std::vector<std::uint32_t> out(6 * n);
+  Words block = random_words(gallery_words(n, d), c.q[1], 1),
+        probe = random_words(probe_words(n, d), c.q[1], 2);
+  std::vector<std::uint32_t> out(4 * n);
   // 256 coefficients: gallery and probe share stay in L2, so this is the
   // kernel's compute rate, not a memory rate.
   const std::size_t tiles = 256 / kTile;
@@ -65,7 +66,7 @@ struct Gallery {
   Gallery() {
     for (std::size_t b = 0; b < kStreamBlocks; ++b)
       blocks.push_back(random_words(config.block_words(), config.q[1], b));
-    probe = random_words(config.block_words(), config.q[1], 999);
+    probe = random_words(probe_words(config.n, kStreamD), config.q[1], 999);
   }
 };
 Gallery& gallery() {
@@ -78,11 +79,11 @@ void BM_ScanStream(benchmark::State& state) {
   const std::size_t threads = static_cast<std::size_t>(state.range(0)), n = g.config.n,
                     d = kStreamD;
   ScanPrimes primes(g.config.q[0], g.config.q[1]);
-  std::vector<std::uint32_t> out(threads * 6 * n);
+  std::vector<std::uint32_t> out(threads * 4 * n);
   for (auto _ : state) {
     parallel_for(kStreamBlocks, threads, [&](std::size_t b, std::size_t t) {
-      scan_tiles(default_scan_kernel(), g.blocks[b].data(), g.probe.data(), d, n, 0, n / kTile,
-                 primes, out.data() + t * 6 * n);
+      scan_tiles(default_scan_kernel(), g.blocks[b].data() + g.config.mask_words(), g.probe.data(), d, n, 0, n / kTile,
+                 primes, out.data() + t * 4 * n);
     });
     benchmark::DoNotOptimize(out.data());
   }
@@ -91,6 +92,36 @@ void BM_ScanStream(benchmark::State& state) {
       benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ScanStream)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// Groups of B blocks per thread, tile by tile: the probe's tile is read once
+// from memory per group and from L1 for the rest of it.
+void BM_ScanStreamGrouped(benchmark::State& state) {
+  Gallery& g = gallery();
+  const std::size_t threads = static_cast<std::size_t>(state.range(0)), n = g.config.n,
+                    d = kStreamD, group = static_cast<std::size_t>(state.range(1));
+  ScanPrimes primes(g.config.q[0], g.config.q[1]);
+  std::vector<std::uint32_t> out(threads * group * 4 * n);
+  for (auto _ : state) {
+    parallel_for(kStreamBlocks / group, threads, [&](std::size_t item, std::size_t t) {
+      for (std::size_t tile = 0; tile < n / kTile; ++tile)
+        for (std::size_t b = 0; b < group; ++b)
+          scan_tiles(default_scan_kernel(), g.blocks[item * group + b].data() + g.config.mask_words(),
+                     g.probe.data(), d, n, tile, tile + 1, primes,
+                     out.data() + (t * group + b) * 4 * n);
+    });
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["GBps"] = benchmark::Counter(
+      static_cast<double>(kStreamBlocks * g.config.block_bytes()) * state.iterations() / 1e9,
+      benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ScanStreamGrouped)
+    ->Args({2, 1})
+    ->Args({2, 2})
+    ->Args({2, 4})
+    ->Args({2, 8})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 __attribute__((target("avx2"))) std::uint64_t read_all(const std::uint32_t* p, std::size_t words) {
   const __m256i* v = reinterpret_cast<const __m256i*>(p);

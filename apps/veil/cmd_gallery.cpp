@@ -78,8 +78,8 @@ void print_comparison(const SearchResult& r, const Plain& p) {
 void print_hits(const SearchResult& r, std::size_t probe_row, bool table = true) {
   std::cout << "probe " << probe_row << ": server " << std::fixed << std::setprecision(1)
             << r.expand_ms + r.scan_ms + r.reduce_ms << " ms (expand " << r.expand_ms << ", scan "
-            << r.scan_ms << ", reduce " << r.reduce_ms << "), key holder " << r.key_holder_ms
-            << " ms, probe " << r.probe_bytes << " B, response " << r.response_bytes << " B\n";
+            << r.scan_ms << ", reduce " << r.reduce_ms << "), key holder prepare " << r.prepare_ms
+            << " + decrypt " << r.key_holder_ms << " ms, probe " << r.probe_bytes << " B, response " << r.response_bytes << " B\n";
   if (!table) return;
   std::cout << "  rank  score   cosine  id                              label\n";
   for (const Hit& h : r.hits) {
@@ -95,6 +95,7 @@ nlohmann::json hits_json(const SearchResult& r, std::size_t probe_row) {
   j["timing_ms"] = {{"expand", r.expand_ms},
                     {"scan", r.scan_ms},
                     {"reduce", r.reduce_ms},
+                    {"key_holder_prepare", r.prepare_ms},
                     {"key_holder", r.key_holder_ms}};
   j["probe_bytes"] = r.probe_bytes;
   j["response_bytes"] = r.response_bytes;
@@ -144,7 +145,7 @@ void add_gallery_commands(CLI::App& app) {
       a->o.input = a->input;
       if (!a->ids.empty()) a->o.ids_file = a->ids;
       if (!a->labels.empty()) a->o.labels_file = a->labels;
-      KeyDir keys = load_keys(a->keys, a->o.public_key ? static_cast<unsigned>(Need::kPublic)
+      KeyDir keys = load_keys(a->keys, a->o.public_key ? static_cast<unsigned>(Need::kGalleryPublic)
                                                        : static_cast<unsigned>(Need::kSecret));
       EnrollResult r = enroll(a->store, keys, a->o);
       std::cout << (r.created ? "created " : "appended to ") << a->store << ": " << r.templates

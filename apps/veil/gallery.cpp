@@ -115,8 +115,8 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
   const std::size_t todo = q.rows;
   std::optional<search::GalleryEncryptor> enc;
   if (o.public_key) {
-    if (!keys.pk) throw std::runtime_error("--public-key needs public.key");
-    enc.emplace(g->config, keys.ctx, *keys.pk);
+    if (!keys.gallery_pk) throw std::runtime_error("--public-key needs gallery.pub");
+    enc.emplace(g->config, keys.ctx, *keys.gallery_pk);
   } else {
     if (!keys.sk) throw std::runtime_error("enrolling with the secret key needs secret.key");
     enc.emplace(g->config, keys.ctx, *keys.sk);
@@ -174,7 +174,8 @@ GallerySearcher::GallerySearcher(const OpenGallery& g, const KeyDir& keys, std::
       threads_(threads),
       client_(g.config, keys.ctx, need_secret(keys)),
       server_(g.config, keys.ctx, need_expansion(keys), threads),
-      key_holder_(g.config, keys.ctx, need_secret(keys)) {
+      key_holder_(g.config, keys.ctx, need_secret(keys)),
+      key_holder_expander_(g.config, keys.ctx, need_expansion(keys)) {
   g.store.advise_sequential();
   for (std::size_t b = 0; b < g.store.block_count(); ++b) {
     blocks_.push_back(reinterpret_cast<const std::uint32_t*>(g.store.block(b).data()));
@@ -188,7 +189,8 @@ SearchResult GallerySearcher::search(const float* probe, std::size_t k,
   SearchResult r;
   // Client: quantise and encrypt one compact probe.
   search::QuantizedRows q = search::quantize_rows({probe, c.dimension}, c.dimension, c.quant_scale);
-  std::vector<std::uint8_t> wire = search::save_probe(c, *keys.ctx, client_.encrypt(q.row(0)));
+  const search::EncryptedProbe client_probe = client_.encrypt(q.row(0));
+  std::vector<std::uint8_t> wire = search::save_probe(c, *keys.ctx, client_probe);
   r.probe_bytes = wire.size();
   // Server: expand, scan the memory-mapped blocks, switch down.
   search::ScanTimings tm;
@@ -199,10 +201,16 @@ SearchResult GallerySearcher::search(const float* probe, std::size_t k,
   r.expand_ms = tm.expand_s * 1e3;
   r.scan_ms = tm.scan_s * 1e3;
   r.reduce_ms = tm.reduce_s * 1e3;
-  // Key holder: decrypt, rank, map slots to ids.
+  // Key holder: its own expansion of the probe and the probe key (in a
+  // deployment this runs while the server scans), then decrypt, rank, map
+  // slots to ids.
   auto t0 = Clock::now();
-  std::vector<std::int64_t> all =
-      key_holder_.decrypt(search::load_scores(c, keys.ctx->id(), response), threads_);
+  search::ProbeKey probe_key =
+      key_holder_.prepare(key_holder_expander_.expand(client_probe, threads_), threads_);
+  r.prepare_ms = ms_since(t0);
+  t0 = Clock::now();
+  std::vector<std::int64_t> all = key_holder_.decrypt(
+      search::load_scores(c, keys.ctx->id(), response), probe_key, threads_);
   const std::size_t n = c.n;
   auto live = [&](std::size_t i) {
     return g_.store.slot(i / n, static_cast<std::uint32_t>(i % n)).has_value();

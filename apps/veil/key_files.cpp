@@ -20,6 +20,7 @@ const char* kParams = "params.veil";
 const char* kSecret = "secret.key";
 const char* kPublic = "public.key";
 const char* kExpansion = "expansion.keys";
+const char* kGalleryPublic = "gallery.pub";
 }  // namespace
 
 search::SearchConfig config_for(std::size_t dimension, search::Encryption gallery,
@@ -27,9 +28,9 @@ search::SearchConfig config_for(std::size_t dimension, search::Encryption galler
   return search::SearchConfig::derive({.dimension = dimension, .gallery = gallery, .probe = probe});
 }
 
-void write_new_keys(const fs::path& dir) {
+void write_new_keys(const fs::path& dir, std::size_t gallery_key_dimension) {
   fs::create_directories(dir);
-  for (const char* name : {kParams, kSecret, kPublic, kExpansion}) {
+  for (const char* name : {kParams, kSecret, kPublic, kExpansion, kGalleryPublic}) {
     if (fs::exists(dir / name)) {
       throw std::runtime_error("keygen: " + (dir / name).string() +
                                " exists; refusing to overwrite keys (remove it first)");
@@ -46,6 +47,20 @@ void write_new_keys(const fs::path& dir) {
   io::write_file_atomic(dir / kExpansion, io::save(*ctx, search::make_expansion_keys(top, ctx, sk)),
                         0644);
   io::write_file_atomic(dir / kParams, io::save_parameters(ctx->params()), 0644);
+  if (gallery_key_dimension) write_gallery_public_key(dir, gallery_key_dimension);
+}
+
+void write_gallery_public_key(const fs::path& dir, std::size_t dimension) {
+  if (dimension == 0 || dimension > search::kMaxDimension) {
+    throw std::runtime_error("gallery key dimension must be in [1, " +
+                             std::to_string(search::kMaxDimension) + "], got " +
+                             std::to_string(dimension));
+  }
+  KeyDir k = load_keys(dir, static_cast<unsigned>(Need::kSecret));
+  io::write_file_atomic(
+      dir / kGalleryPublic,
+      search::save_gallery_public_key(*k.ctx, search::make_gallery_public_key(*k.ctx, *k.sk, dimension)),
+      0644);
 }
 
 KeyDir load_keys(const fs::path& dir, unsigned need) {
@@ -63,6 +78,10 @@ KeyDir load_keys(const fs::path& dir, unsigned need) {
   }
   if (need & static_cast<unsigned>(Need::kPublic)) {
     k.pk = io::load_public_key(*k.ctx, io::read_file(dir / kPublic, kMaxKeyFile));
+  }
+  if (need & static_cast<unsigned>(Need::kGalleryPublic)) {
+    k.gallery_pk =
+        search::load_gallery_public_key(*k.ctx, io::read_file(dir / kGalleryPublic, kMaxKeyFile));
   }
   if (need & static_cast<unsigned>(Need::kExpansion)) {
     k.expansion = io::load_galois_keys(*k.ctx, io::read_file(dir / kExpansion, kMaxKeyFile));

@@ -3,6 +3,10 @@
 //   secret.key       the secret key, mode 0600: never leaves the key holder
 //   public.key       for third-party enrollment and probes
 //   expansion.keys   Galois keys the search server needs to expand probes
+//                    (the key holder keeps its copy: it expands each probe too)
+//   gallery.pub      per-dimension public keys for third-party enrollment
+//                    (search/gallery_keys.h), for dimensions up to the one
+//                    it was made for
 // The ring is the same for every dimension (search/config.h), so one key
 // directory serves galleries of any dimension up to search::kMaxDimension.
 #pragma once
@@ -13,6 +17,7 @@
 #include "veil/rlwe/context.h"
 #include "veil/rlwe/objects.h"
 #include "veil/search/config.h"
+#include "veil/search/gallery_keys.h"
 
 namespace veil::apps {
 
@@ -21,12 +26,19 @@ struct KeyDir {
   std::optional<rlwe::SecretKey> sk;
   std::optional<rlwe::PublicKey> pk;
   std::optional<rlwe::GaloisKeys> expansion;
+  std::optional<search::GalleryPublicKey> gallery_pk;
 };
 
-// Fails if any of the files exists (keys are never overwritten silently).
-void write_new_keys(const std::filesystem::path& dir);
+// Dimensions gallery.pub covers unless asked otherwise.
+inline constexpr std::size_t kDefaultGalleryKeyDimension = 512;
 
-enum class Need : unsigned { kSecret = 1, kPublic = 2, kExpansion = 4 };
+// Fails if any of the files exists (keys are never overwritten silently).
+void write_new_keys(const std::filesystem::path& dir,
+                    std::size_t gallery_key_dimension = kDefaultGalleryKeyDimension);
+// (Re)writes gallery.pub for `dimension` dimensions from secret.key.
+void write_gallery_public_key(const std::filesystem::path& dir, std::size_t dimension);
+
+enum class Need : unsigned { kSecret = 1, kPublic = 2, kExpansion = 4, kGalleryPublic = 8 };
 inline unsigned operator|(Need a, Need b) {
   return static_cast<unsigned>(a) | static_cast<unsigned>(b);
 }

@@ -80,7 +80,8 @@ TEST(Envelope, TypeNames) {
   EXPECT_EQ(static_cast<int>(ObjectType::SeededCiphertext), 8);
   for (ObjectType t : kAllTypes) EXPECT_TRUE(is_known(t));
   EXPECT_FALSE(is_known(static_cast<ObjectType>(0)));
-  EXPECT_FALSE(is_known(static_cast<ObjectType>(14)));
+  EXPECT_TRUE(is_known(ObjectType::GalleryPublicKey));
+  EXPECT_FALSE(is_known(static_cast<ObjectType>(15)));
 }
 
 TEST(Envelope, RoundTripsEveryTypeAndSize) {

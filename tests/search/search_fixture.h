@@ -44,8 +44,10 @@ struct Party {
 // Blocks of `rows` (n per block) encrypted with the secret key (or the public key).
 inline std::vector<Words> encrypt_gallery(const Party& p, const QuantizedRows& rows,
                                           bool public_key = false, std::size_t threads = 2) {
-  GalleryEncryptor enc = public_key ? GalleryEncryptor(p.config, p.ctx, p.pk)
-                                    : GalleryEncryptor(p.config, p.ctx, p.sk);
+  GalleryEncryptor enc =
+      public_key
+          ? GalleryEncryptor(p.config, p.ctx, make_gallery_public_key(*p.ctx, p.sk, p.config.dimension))
+          : GalleryEncryptor(p.config, p.ctx, p.sk);
   std::vector<Words> blocks;
   for (std::size_t first = 0; first < rows.rows; first += p.config.n) {
     blocks.push_back(
@@ -58,6 +60,13 @@ inline std::vector<const std::uint32_t*> pointers(const std::vector<Words>& bloc
   std::vector<const std::uint32_t*> v;
   for (const auto& b : blocks) v.push_back(b.data());
   return v;
+}
+
+// The key holder's probe key, from its own expansion of the probe (the same
+// deterministic computation the server runs).
+inline ProbeKey probe_key(const Party& p, const ScoreDecryptor& dec, const EncryptedProbe& probe,
+                          std::size_t threads = 2) {
+  return dec.prepare(ProbeExpander(p.config, p.ctx, p.galois).expand(probe, threads), threads);
 }
 
 }  // namespace veil::search::testing

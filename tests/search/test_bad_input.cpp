@@ -107,7 +107,7 @@ TEST_F(BadInputSearch, ProbeUnderAnotherKeyDoesNotDecode) {
   auto ptrs = testing::pointers(blocks);
   EncryptedScores scores = server.search(probe, ptrs);
   ScoreDecryptor dec(c, party_->ctx, party_->sk);
-  EXPECT_THROW(dec.decrypt(scores), DecodeError);
+  EXPECT_THROW(dec.decrypt(scores, testing::probe_key(*party_, dec, probe)), DecodeError);
 }
 
 TEST_F(BadInputSearch, ScoresRoundTripAndRefuseAnotherConfig) {
@@ -116,17 +116,18 @@ TEST_F(BadInputSearch, ScoresRoundTripAndRefuseAnotherConfig) {
   auto blocks = testing::encrypt_gallery(*party_, rows);
   SearchServer server(c, party_->ctx, party_->galois, 1);
   auto ptrs = testing::pointers(blocks);
-  auto scores =
-      server.search(ProbeEncryptor(c, party_->ctx, party_->sk).encrypt(rows.row(3)), ptrs);
+  auto probe = ProbeEncryptor(c, party_->ctx, party_->sk).encrypt(rows.row(3));
+  auto scores = server.search(probe, ptrs);
   auto bytes = save_scores(c, scores);
   auto back = load_scores(c, party_->ctx->id(), bytes);
   EXPECT_EQ(back.words, scores.words);
+  EXPECT_EQ(back.masks, scores.masks);
   EXPECT_THROW(load_scores(SearchConfig::derive({.dimension = 8}), party_->ctx->id(), bytes),
                rlwe::MismatchError);
   bytes.resize(bytes.size() - 1);
   EXPECT_THROW(load_scores(c, party_->ctx->id(), bytes), io::FormatError);
   ScoreDecryptor dec(c, party_->ctx, party_->sk);
-  auto top = top_k(dec.decrypt(back), 1);
+  auto top = top_k(dec.decrypt(back, testing::probe_key(*party_, dec, probe)), 1);
   ASSERT_EQ(top.size(), 1u);
   EXPECT_EQ(top[0].index, 3u);  // a template matches itself best
 }

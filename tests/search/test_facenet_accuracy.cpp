@@ -56,7 +56,8 @@ TEST(FaceNet, RankOneFloatQuantisedEncrypted) {
   ProbeEncryptor enc(c, party.ctx, party.sk);
   std::size_t probes = 0, ok_enc = 0, ok_quant_subset = 0;
   for (std::size_t p = 0; p < n; p += 9) {
-    auto scores = dec.decrypt(server.search(enc.encrypt(q.row(p)), ptrs));
+    auto probe = enc.encrypt(q.row(p));
+    auto scores = dec.decrypt(server.search(probe, ptrs), testing::probe_key(party, dec, probe));
     for (std::size_t i = 0; i < n; ++i)
       ASSERT_EQ(scores[i], quantized_dot(q.row(i), q.row(p))) << p << " " << i;
     ++probes;

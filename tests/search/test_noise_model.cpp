@@ -25,7 +25,7 @@ Measured measure(const SearchOptions& o, bool pk) {
   EncryptedScores enc = server.search(probe, ptrs);
   ScoreDecryptor dec(c, party.ctx, party.sk);
   std::vector<double> x(c.n);
-  dec.decrypt_block_raw(enc.block(0), x.data());
+  dec.decrypt_block_raw(enc, 0, testing::probe_key(party, dec, probe), x.data());
   double sum2 = 0, worst = 0;
   for (std::size_t k = 0; k < c.n; ++k) {
     const double err = x[k] - static_cast<double>(quantized_dot(rows.row(k), probes.row(0)));

@@ -24,7 +24,7 @@ void check_exact(const SearchOptions& o, std::size_t rows_count, bool pk_gallery
     auto ptrs = testing::pointers(blocks);
     EncryptedScores enc = server.search(probe, ptrs);
     ASSERT_EQ(enc.blocks, blocks.size());
-    std::vector<std::int64_t> scores = dec.decrypt(enc, 2);
+    std::vector<std::int64_t> scores = dec.decrypt(enc, testing::probe_key(party, dec, probe), 2);
     ASSERT_EQ(scores.size(), blocks.size() * c.n);
     for (std::size_t i = 0; i < rows.rows; ++i) {
       ASSERT_EQ(scores[i], quantized_dot(rows.row(i), probes.row(pi))) << "row " << i;

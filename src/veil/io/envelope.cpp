@@ -85,6 +85,8 @@ std::string to_string(ObjectType type) {
       return "SearchResponse";
     case ObjectType::GalleryBatch:
       return "GalleryBatch";
+    case ObjectType::GalleryPublicKey:
+      return "GalleryPublicKey";
   }
   return "unknown";
 }

@@ -40,6 +40,7 @@ enum class ObjectType : std::uint16_t {
   SearchQuery = 11,     // a compact encrypted probe
   SearchResponse = 12,  // encrypted score blocks, switched to the response modulus
   GalleryBatch = 13,    // encrypted templates on their way to the store
+  GalleryPublicKey = 14,  // per-dimension public keys for third-party enrollment
 };
 
 // "Ciphertext", ...; "unknown" for a value outside the enumeration.

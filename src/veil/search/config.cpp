@@ -12,6 +12,7 @@
 #include "veil/math/primes.h"
 #include "veil/ring/sampler.h"
 #include "veil/rlwe/errors.h"
+#include "veil/search/layout.h"
 
 namespace veil::search {
 
@@ -36,12 +37,11 @@ double fresh_variance(Encryption e, std::size_t n) {
 // by P (P >= 2^50, digits < 2^29) are far below that and ignored.
 double key_switch_variance(std::size_t n) { return (1.0 + 2.0 * n / 3.0) / 12.0; }
 
-// Rounding each of (c0, c1, c2) to the response prime: e0 + e1 s + e2 s^2.
-// A coefficient of s^2 sums n/2 distinct products 2 s_i s_j (each pair
-// appears twice), so its variance is 2n (2/3)^2 = 8n/9, not n (2/3)^2.
+// Rounding (x0, x1) to the response prime on the server and the mask term
+// on the key holder: e0 + e1 s + e2, each e uniform in [-1/2, 1/2].
 double response_rounding_variance(std::size_t n) {
   const double dn = static_cast<double>(n);
-  return (1.0 + 2.0 * dn / 3.0 + dn * dn * 8.0 / 9.0) / 12.0;
+  return (2.0 + 2.0 * dn / 3.0) / 12.0;
 }
 
 struct Terms {
@@ -179,6 +179,15 @@ std::vector<std::uint64_t> SearchConfig::galois_elements() const {
   return elts;
 }
 
+std::size_t SearchConfig::mask_words() const {
+  // A seed (8 words) padded to 64 bytes, or `a` itself: 2 primes x n words.
+  return gallery == Encryption::kSecretKey ? 16 : kPrimes * n;
+}
+
+std::size_t SearchConfig::block_words() const {
+  return mask_words() + gallery_words(n, dimension);
+}
+
 std::int64_t SearchConfig::max_abs_score() const {
   const double rho = std::sqrt(static_cast<double>(dimension)) / 2.0;
   return static_cast<std::int64_t>(std::floor((quant_scale + rho) * (quant_scale + rho)));
@@ -255,7 +264,9 @@ void SearchConfig::validate() const {
 }
 
 namespace {
-constexpr std::uint32_t kConfigVersion = 1;
+// Version 2: shared-mask galleries (one `a` per block, a secret per
+// dimension); version 1 stores are refused.
+constexpr std::uint32_t kConfigVersion = 2;
 
 std::vector<std::uint8_t> config_payload(const SearchConfig& c) {
   io::ByteWriter w;
@@ -295,7 +306,9 @@ SearchConfig load_config(std::span<const std::uint8_t> bytes) {
   const auto version = r.get_u32("version");
   if (version != kConfigVersion) {
     throw io::FormatError("search config: version " + std::to_string(version) + ", expected " +
-                          std::to_string(kConfigVersion));
+                          std::to_string(kConfigVersion) +
+                          (version == 1 ? " (a gallery from an older Veil layout: re-enroll it)"
+                                        : ""));
   }
   SearchConfig c;
   c.n = r.get_u64("n");

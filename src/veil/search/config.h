@@ -3,7 +3,8 @@
 //
 // A gallery ciphertext for dimension j of a block encrypts, with coefficient
 // encoding, Delta_g * sum_k g~_kj X^k (template k of the block in coefficient
-// k); the expanded probe ciphertext for dimension j encrypts the constant
+// k) under the dimension's own secret s_j, with one `a` shared by the d
+// ciphertexts of the block (mask.h); the expanded probe ciphertext for dimension j encrypts the constant
 // Delta_q * q~_j. Their product summed over j holds Delta_g*Delta_q*<g~_k, q~>
 // in coefficient k. Quantised vectors g~ = round(s * g) of unit vectors make
 // every score an integer with |score| <= (s + sqrt(d)/2)^2, so the key holder
@@ -71,8 +72,10 @@ struct SearchConfig {
   rlwe::ParameterLiteral parameter_literal() const;
   std::vector<std::uint64_t> galois_elements() const;  // N/2^j + 1, j < expansion_levels
   std::size_t templates_per_block() const { return n; }
-  // Gallery block: 2 polynomials x 2 primes x n coefficients x d dimensions, u32 each.
-  std::size_t block_words() const { return 4 * n * dimension; }
+  // Gallery block: the mask region (mask.h) then the `b` halves, 2 primes x
+  // n coefficients x d dimensions, u32 each (layout.h).
+  std::size_t mask_words() const;
+  std::size_t block_words() const;
   std::size_t block_bytes() const { return 4 * block_words(); }
   // |score| is at most this for any two quantised unit vectors.
   std::int64_t max_abs_score() const;

@@ -6,20 +6,33 @@
 #include "veil/ring/rns_poly.h"
 #include "veil/rlwe/context.h"
 #include "veil/rlwe/errors.h"
+#include "veil/search/crt2.h"
+#include "veil/search/layout.h"
+#include "veil/search/mask.h"
 #include "veil/search/parallel.h"
 
 namespace veil::search {
 
+ProbeKey::~ProbeKey() {
+  volatile math::u64* w = k.data();
+  for (std::size_t i = 0; i < k.size(); ++i) w[i] = 0;
+}
+
 ScoreDecryptor::ScoreDecryptor(const SearchConfig& config, rlwe::ContextPtr ctx,
                                const rlwe::SecretKey& sk)
-    : config_(config), param_id_(ctx->id()), ntt_(config.n, math::Modulus(config.response_prime)) {
-  rlwe::require_param_id(sk.param_id, ctx->id(), "score decryptor secret key");
+    : config_(config),
+      ctx_(std::move(ctx)),
+      ntt_(config.n, math::Modulus(config.response_prime)),
+      secrets_(*ctx_, sk, config.dimension) {
+  rlwe::require_param_id(sk.param_id, ctx_->id(), "score decryptor secret key");
   const std::size_t n = config.n;
-  const math::Modulus& q0 = ctx->key_basis().modulus(0);
+  const math::Modulus& q0 = ctx_->key_basis().modulus(0);
   const math::u64 p = config.response_prime;
+  s_q_.assign(sk.s.limb(0), sk.s.limb(0) + n);
+  s_q_.insert(s_q_.end(), sk.s.limb(1), sk.s.limb(1) + n);
   // s is ternary: read it off the first prime and re-embed it mod p.
   std::vector<math::u64> s(sk.s.limb(0), sk.s.limb(0) + n);
-  ctx->key_basis().ntt(0).inverse(s.data());
+  ctx_->key_basis().ntt(0).inverse(s.data());
   s_.resize(n);
   for (std::size_t k = 0; k < n; ++k) {
     // Constant time in the secret: 0, 1 or q0 - 1 -> 0, 1, p - 1.
@@ -31,45 +44,112 @@ ScoreDecryptor::ScoreDecryptor(const SearchConfig& config, rlwe::ContextPtr ctx,
   volatile math::u64* wipe = s.data();
   for (std::size_t k = 0; k < n; ++k) wipe[k] = 0;
   ntt_.forward(s_.data());
-  s2_.resize(n);
-  const math::Modulus& mp = ntt_.modulus();
-  for (std::size_t k = 0; k < n; ++k) s2_[k] = math::mul_mod(s_[k], s_[k], mp);
 }
 
 ScoreDecryptor::~ScoreDecryptor() {
-  volatile math::u64* a = s_.data();
-  volatile math::u64* b = s2_.data();
-  for (std::size_t k = 0; k < s_.size(); ++k) a[k] = 0;
-  for (std::size_t k = 0; k < s2_.size(); ++k) b[k] = 0;
+  for (auto* v : {&s_, &s_q_}) {
+    volatile math::u64* a = v->data();
+    for (std::size_t k = 0; k < v->size(); ++k) a[k] = 0;
+  }
 }
 
-void ScoreDecryptor::decrypt_block_raw(const std::uint32_t* block, double* out) const {
+ProbeKey ScoreDecryptor::prepare(const Words& expanded, std::size_t threads) const {
+  const std::size_t n = config_.n, d = config_.dimension;
+  if (expanded.size() != probe_words(n, d)) {
+    throw rlwe::MismatchError("prepare: expanded probe has " + std::to_string(expanded.size()) +
+                              " words, expected " + std::to_string(probe_words(n, d)));
+  }
+  ProbeKey key;
+  key.config_id = config_.id();
+  key.k.assign(kPrimes * n, 0);
+  const auto& basis = ctx_->basis_q(1);
+  // K_l[k] = 2^-32 sum_j s_j[k] (w_c + w_a s[k]): the expansion's words carry 2^32.
+  parallel_for(n / kTile, threads ? threads : default_threads(), [&](std::size_t t, std::size_t) {
+    for (std::size_t l = 0; l < kPrimes; ++l) {
+      const math::Modulus& q = basis.modulus(l);
+      const math::u64 r_inv = math::inv_mod((std::uint64_t{1} << 32) % q.value(), q);
+      const math::u64* u = s_q_.data() + l * n + t * kTile;
+      math::u128 acc[kTile] = {};
+      for (std::size_t j = 0; j < d; ++j) {
+        const std::uint32_t* sj = secrets_.get(j, l) + t * kTile;
+        for (std::size_t i = 0; i < kTile; ++i) {
+          const std::uint32_t c = expanded[probe_word(d, t * kTile + i, l, j, 0)];
+          const std::uint32_t a = expanded[probe_word(d, t * kTile + i, l, j, 1)];
+          const math::u64 dj = math::add_mod(c, math::mul_mod(a, u[i], q), q);
+          acc[i] += static_cast<math::u128>(sj[i]) * dj;
+        }
+      }
+      for (std::size_t i = 0; i < kTile; ++i) {
+        key.k[l * n + t * kTile + i] = math::mul_mod(q.reduce128(acc[i]), r_inv, q);
+        acc[i] = 0;
+      }
+    }
+  });
+  return key;
+}
+
+void ScoreDecryptor::check(const EncryptedScores& scores, const ProbeKey& key) const {
+  rlwe::require_param_id(scores.param_id, ctx_->id(), "encrypted scores");
+  if (scores.n != config_.n || scores.words.size() != scores.blocks * 2 * scores.n ||
+      scores.mask_words != mask_response_words(config_) ||
+      scores.masks.size() != scores.blocks * scores.mask_words) {
+    throw rlwe::MismatchError("encrypted scores: shape does not match the search config");
+  }
+  if (key.config_id != config_.id() || key.k.size() != kPrimes * config_.n) {
+    throw rlwe::MismatchError("probe key was prepared for another gallery configuration");
+  }
+}
+
+void ScoreDecryptor::decrypt_block_raw(const EncryptedScores& scores, std::size_t b,
+                                       const ProbeKey& key, double* out) const {
   const std::size_t n = config_.n;
+  const auto& basis = ctx_->basis_q(1);
   const math::Modulus& mp = ntt_.modulus();
   const math::u64 p = mp.value();
-  std::vector<math::u64, ring::PolyAllocator<math::u64>> c1(block + n, block + 2 * n),
-      c2(block + 2 * n, block + 3 * n);
-  ntt_.forward(c1.data());
-  ntt_.forward(c2.data());
+  const std::uint32_t* x = scores.block(b);
+  thread_local ring::RnsPoly a;
+  thread_local std::vector<math::u64, ring::PolyAllocator<math::u64>> m0, m1, t;
+  m0.resize(n);
+  m1.resize(n);
+  t.resize(n);
+  // The mask term a K, from the two primes to a fraction of p: c p / Q.
+  mask_from_region(config_, *ctx_, scores.mask(b), a);
   for (std::size_t k = 0; k < n; ++k) {
-    c1[k] = mp.reduce128(static_cast<math::u128>(c1[k]) * s_[k] +
-                         static_cast<math::u128>(c2[k]) * s2_[k]);
+    m0[k] = math::mul_mod(a.limb(0)[k], key.k[k], basis.modulus(0));
+    m1[k] = math::mul_mod(a.limb(1)[k], key.k[n + k], basis.modulus(1));
   }
-  ntt_.inverse(c1.data());
+  basis.ntt(0).inverse(m0.data());
+  basis.ntt(1).inverse(m1.data());
+  // x1 s mod p.
+  for (std::size_t k = 0; k < n; ++k) t[k] = x[n + k];
+  ntt_.forward(t.data());
+  for (std::size_t k = 0; k < n; ++k) t[k] = math::mul_mod(t[k], s_[k], mp);
+  ntt_.inverse(t.data());
+  const Crt2 crt(config_.q[0], config_.q[1]);
+  const double ratio = static_cast<double>(p) / config_.q_product();
   const double unit = config_.response_unit();
   for (std::size_t k = 0; k < n; ++k) {
-    math::u64 m = c1[k] + block[k];
-    if (m >= p) m -= p;
-    const double centred = m > p / 2 ? -static_cast<double>(p - m) : static_cast<double>(m);
+    const double mask = static_cast<double>(crt.combine(m0[k], m1[k])) * ratio;  // in [0, p)
+    const double whole = std::floor(mask);
+    math::u64 m = x[k] + t[k];
+    m = m >= p ? m - p : m;
+    m += static_cast<math::u64>(whole);
+    m = m >= p ? m - p : m;
+    const double v = static_cast<double>(m) + (mask - whole);
+    const double centred = v > static_cast<double>(p) / 2 ? v - static_cast<double>(p) : v;
     out[k] = centred / unit;
   }
-  volatile math::u64* wipe = c1.data();
-  for (std::size_t k = 0; k < n; ++k) wipe[k] = 0;
+  for (auto* v : {&m0, &m1, &t}) {
+    volatile math::u64* w = v->data();
+    for (std::size_t k = 0; k < n; ++k) w[k] = 0;
+  }
 }
 
-double ScoreDecryptor::decrypt_block(const std::uint32_t* block, std::int64_t* out) const {
-  std::vector<double> x(config_.n);
-  decrypt_block_raw(block, x.data());
+double ScoreDecryptor::decrypt_block(const EncryptedScores& scores, std::size_t b,
+                                     const ProbeKey& key, std::int64_t* out) const {
+  thread_local std::vector<double> x;
+  x.resize(config_.n);
+  decrypt_block_raw(scores, b, key, x.data());
   double worst = 0;
   for (std::size_t k = 0; k < config_.n; ++k) {
     const double r = std::nearbyint(x[k]);
@@ -82,15 +162,13 @@ double ScoreDecryptor::decrypt_block(const std::uint32_t* block, std::int64_t* o
 }
 
 std::vector<std::int64_t> ScoreDecryptor::decrypt(const EncryptedScores& scores,
+                                                  const ProbeKey& key,
                                                   std::size_t threads) const {
-  rlwe::require_param_id(scores.param_id, param_id_, "encrypted scores");
-  if (scores.n != config_.n || scores.words.size() != scores.blocks * 3 * scores.n) {
-    throw rlwe::MismatchError("encrypted scores: shape does not match the search config");
-  }
+  check(scores, key);
   std::vector<std::int64_t> out(scores.blocks * config_.n);
   parallel_for(scores.blocks, threads ? threads : default_threads(),
                [&](std::size_t b, std::size_t) {
-                 if (decrypt_block(scores.block(b), out.data() + b * config_.n) > kDecodeFailure) {
+                 if (decrypt_block(scores, b, key, out.data() + b * config_.n) > kDecodeFailure) {
                    throw DecodeError(
                        "score block " + std::to_string(b) +
                        " does not decode: the probe or the gallery was encrypted under another "

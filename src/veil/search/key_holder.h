@@ -1,6 +1,10 @@
-// The key holder's side of a search: decrypts the switched score blocks with
-// (1, s, s^2) modulo the response prime, decodes exact integer scores, and
-// ranks them. Only this party ever sees a score.
+// The key holder's side of a search. Per probe it prepares the probe key
+// K = sum_j s_j (c_j + a'_j s) from its own expansion of the probe (the
+// expansion is deterministic, so it equals the server's): this is what turns
+// the server's (x0, x1), which never touched the gallery masks, into scores.
+// Per block it adds the mask term a K, decrypts x0 + x1 s modulo the response
+// prime, decodes exact integer scores, and ranks them. Only this party ever
+// sees a score.
 #pragma once
 
 #include <functional>
@@ -10,6 +14,7 @@
 #include "veil/math/ntt.h"
 #include "veil/rlwe/objects.h"
 #include "veil/search/config.h"
+#include "veil/search/gallery_keys.h"
 #include "veil/search/server.h"
 
 namespace veil::search {
@@ -25,6 +30,18 @@ class DecodeError : public std::runtime_error {
 // integer (config.noise()); values this far off mean another key.
 inline constexpr double kDecodeFailure = 0.45;
 
+// K for one probe: evaluation form modulo the two ciphertext primes. Secret
+// (it is a function of the gallery secrets); zeroised on destruction.
+class ProbeKey {
+ public:
+  ProbeKey() = default;
+  ~ProbeKey();
+  ProbeKey(ProbeKey&&) = default;
+  ProbeKey& operator=(ProbeKey&&) = default;
+  std::uint64_t config_id = 0;
+  std::vector<math::u64> k;  // 2 x n
+};
+
 class ScoreDecryptor {
  public:
   ScoreDecryptor(const SearchConfig& config, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk);
@@ -32,20 +49,31 @@ class ScoreDecryptor {
   ScoreDecryptor(const ScoreDecryptor&) = delete;
   ScoreDecryptor& operator=(const ScoreDecryptor&) = delete;
 
+  // K from the probe's expansion (ProbeExpander::expand with the key
+  // holder's copy of the expansion keys).
+  ProbeKey prepare(const Words& expanded, std::size_t threads = 0) const;
+
   // n scores per block, block after block (slot k of block b at b * n + k).
   // Throws DecodeError when a block does not decode (see kDecodeFailure).
-  std::vector<std::int64_t> decrypt(const EncryptedScores& scores, std::size_t threads = 0) const;
-  // One block into out[0..n); also returns the largest distance of a decoded
+  std::vector<std::int64_t> decrypt(const EncryptedScores& scores, const ProbeKey& key,
+                                    std::size_t threads = 0) const;
+  // Block b into out[0..n); also returns the largest distance of a decoded
   // value from its integer, in score units (0.5 would be a decoding failure).
-  double decrypt_block(const std::uint32_t* block, std::int64_t* out) const;
+  double decrypt_block(const EncryptedScores& scores, std::size_t b, const ProbeKey& key,
+                       std::int64_t* out) const;
   // The decoded values before rounding, in score units (for noise measurements).
-  void decrypt_block_raw(const std::uint32_t* block, double* out) const;
+  void decrypt_block_raw(const EncryptedScores& scores, std::size_t b, const ProbeKey& key,
+                         double* out) const;
 
  private:
+  void check(const EncryptedScores& scores, const ProbeKey& key) const;
   SearchConfig config_;
-  std::uint64_t param_id_;
+  rlwe::ContextPtr ctx_;
   math::NttTables ntt_;
-  std::vector<math::u64> s_, s2_;  // s and s^2 mod the response prime, evaluation form
+  GallerySecrets secrets_;
+  std::vector<math::u64> s_;       // s mod the response prime, evaluation form
+  std::vector<math::u64> s_q_;     // s mod q0, q1, evaluation form (2 x n)
+  math::u64 q0_inv_mod_q1_ = 0;
 };
 
 struct Match {

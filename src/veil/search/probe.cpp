@@ -211,7 +211,7 @@ std::vector<rlwe::Ciphertext> ProbeExpander::expand_ciphertexts(const EncryptedP
 Words ProbeExpander::expand(const EncryptedProbe& probe, std::size_t threads) const {
   const rlwe::Ciphertext r = root(probe);
   const std::size_t n = config_.n, d = config_.dimension;
-  Words words(config_.block_words());
+  Words words(probe_words(n, d));
   const auto& basis = ctx_->basis_q(1);
   std::uint32_t q[kPrimes], rw[kPrimes], rs[kPrimes];
   for (std::size_t l = 0; l < kPrimes; ++l) {
@@ -224,11 +224,11 @@ Words ProbeExpander::expand(const EncryptedProbe& probe, std::size_t threads) co
   }
   detail::advise_huge_pages(words.data(), words.size() * sizeof(std::uint32_t));
   const detail::WriteTilesFn write = fast_->write_tiles();
-  const std::size_t stride = chunk_words(d) * kPrimes;  // one tile to the next
+  const std::size_t stride = probe_chunk_words(d) * kPrimes;  // one tile to the next
   fast_->run(r, threads, [&](const std::vector<detail::FastExpansion::Output>& batch) {
     for (const auto& o : batch) {
       for (std::size_t l = 0; l < kPrimes; ++l) {
-        write(o.limbs[l], o.limbs[2 + l], words.data() + word_index(d, 0, l, o.j, 0), stride, n,
+        write(o.limbs[l], o.limbs[2 + l], words.data() + probe_word(d, 0, l, o.j, 0), stride, n,
               q[l], rw[l], rs[l]);
       }
     }
@@ -270,7 +270,7 @@ Words ProbeExpander::expand_generic(const EncryptedProbe& probe, std::size_t thr
 
 Words ProbeExpander::to_words(const std::vector<rlwe::Ciphertext>& cts, std::size_t threads) const {
   const std::size_t n = config_.n, d = config_.dimension;
-  Words words(config_.block_words());
+  Words words(probe_words(n, d));
   const auto& basis = ctx_->basis_q(1);
   parallel_for(d, threads, [&](std::size_t j, std::size_t) {
     for (std::size_t l = 0; l < kPrimes; ++l) {
@@ -280,7 +280,7 @@ Words ProbeExpander::to_words(const std::vector<rlwe::Ciphertext>& cts, std::siz
       for (std::size_t p = 0; p < 2; ++p) {
         const math::u64* c = cts[j].polys[p].limb(l);
         for (std::size_t k = 0; k < n; ++k) {
-          words[word_index(d, k, l, j, p)] =
+          words[probe_word(d, k, l, j, p)] =
               static_cast<std::uint32_t>(math::mul_shoup(c[k], r, q));
         }
       }

@@ -42,6 +42,18 @@ void scan_tiles(ScanKernel kernel, const std::uint32_t* block, const std::uint32
   }
 }
 
+void scan_group(ScanKernel kernel, const std::uint32_t* const* blocks, std::size_t count,
+                const std::uint32_t* probe, std::size_t d, std::size_t n, std::size_t tile_begin,
+                std::size_t tile_end, const ScanPrimes& primes, std::uint32_t* const* outs) {
+  if (kernel == ScanKernel::kAvx2) {
+    kernels::scan_group_avx2(blocks, count, probe, d, n, tile_begin, tile_end, primes, outs);
+    return;
+  }
+  for (std::size_t t = tile_begin; t < tile_end; ++t)
+    for (std::size_t b = 0; b < count; ++b)
+      kernels::scan_tiles_scalar(blocks[b], probe, d, n, t, t + 1, primes, outs[b]);
+}
+
 namespace kernels {
 
 void scan_tiles_scalar(const std::uint32_t* block, const std::uint32_t* probe, std::size_t d,
@@ -49,32 +61,27 @@ void scan_tiles_scalar(const std::uint32_t* block, const std::uint32_t* probe, s
                        const ScanPrimes& primes, std::uint32_t* out) {
   for (std::size_t t = tile_begin; t < tile_end; ++t) {
     for (std::size_t l = 0; l < kPrimes; ++l) {
-      const std::uint32_t* g = block + (t * kPrimes + l) * chunk_words(d);
-      const std::uint32_t* p = probe + (t * kPrimes + l) * chunk_words(d);
+      const std::uint32_t* g = block + (t * kPrimes + l) * gallery_chunk_words(d);
+      const std::uint32_t* p = probe + (t * kPrimes + l) * probe_chunk_words(d);
       const std::uint64_t fold = primes.fold[l];
       for (std::size_t i = 0; i < kTile; ++i) {
-        std::uint64_t e0 = 0, e1 = 0, e2 = 0;
+        std::uint64_t x0 = 0, x1 = 0;
         for (std::size_t j = 0; j < d; ++j) {
           if (j && j % kFoldInterval == 0) {
-            e0 = (e0 >> 32) * fold + (e0 & 0xffffffffu);
-            e1 = (e1 >> 32) * fold + (e1 & 0xffffffffu);
-            e2 = (e2 >> 32) * fold + (e2 & 0xffffffffu);
+            x0 = (x0 >> 32) * fold + (x0 & 0xffffffffu);
+            x1 = (x1 >> 32) * fold + (x1 & 0xffffffffu);
           }
-          const std::uint64_t gb = g[j * 16 + i], ga = g[j * 16 + 8 + i];
-          const std::uint64_t pb = p[j * 16 + i], pa = p[j * 16 + 8 + i];
-          e0 += gb * pb;
-          e1 += ga * pb + gb * pa;
-          e2 += ga * pa;
+          const std::uint64_t b = g[j * kTile + i];
+          x0 += b * p[j * 2 * kTile + i];
+          x1 += b * p[j * 2 * kTile + kTile + i];
         }
         const std::size_t k = t * kTile + i;
         const math::Modulus& m = primes.mod[l];
         const math::u64 r = primes.r_inv[l];
         out[(0 * kPrimes + l) * n + k] =
-            static_cast<std::uint32_t>(math::mul_mod(m.reduce(e0), r, m));
+            static_cast<std::uint32_t>(math::mul_mod(m.reduce(x0), r, m));
         out[(1 * kPrimes + l) * n + k] =
-            static_cast<std::uint32_t>(math::mul_mod(m.reduce(e1), r, m));
-        out[(2 * kPrimes + l) * n + k] =
-            static_cast<std::uint32_t>(math::mul_mod(m.reduce(e2), r, m));
+            static_cast<std::uint32_t>(math::mul_mod(m.reduce(x1), r, m));
       }
     }
   }

@@ -1,25 +1,30 @@
 // The search server: expands a compact probe, scans gallery blocks with the
-// kernel, and switches each block's degree-2 result (e0, e1, e2) down to the
-// response prime in coefficient form. It holds no secret: only the Galois
-// keys for expansion, and it never sees a template, a probe or a score.
+// kernel, and switches each block's result (x0, x1) down to the response
+// prime in coefficient form, next to the block's mask (mask.h). It holds no
+// secret: only the Galois keys for expansion, and it never sees a template,
+// a probe or a score.
 #pragma once
 
 #include <span>
 
 #include "veil/math/ntt.h"
+#include "veil/search/crt2.h"
 #include "veil/search/probe.h"
 #include "veil/search/scan_kernel.h"
 
 namespace veil::search {
 
-// What leaves the server: per block, (e0, e1, e2) mod the response prime,
-// coefficient form, n words each.
+// What leaves the server: per block, (x0, x1) mod the response prime,
+// coefficient form, n words each, and the block's mask words.
 struct EncryptedScores {
   std::uint64_t param_id = 0;
   std::size_t n = 0;
   std::size_t blocks = 0;
-  Words words;  // blocks x 3 x n
-  const std::uint32_t* block(std::size_t b) const { return words.data() + b * 3 * n; }
+  std::size_t mask_words = 0;  // per block: mask_response_words(config)
+  Words words;                 // blocks x 2 x n
+  Words masks;                 // blocks x mask_words
+  const std::uint32_t* block(std::size_t b) const { return words.data() + b * 2 * n; }
+  const std::uint32_t* mask(std::size_t b) const { return masks.data() + b * mask_words; }
 };
 
 std::vector<std::uint8_t> save_scores(const SearchConfig& config, const EncryptedScores& s);
@@ -40,7 +45,7 @@ class SearchServer {
   void set_kernel(ScanKernel k) { kernel_ = k; }
 
   Words expand(const EncryptedProbe& probe) const { return expander_.expand(probe, threads_); }
-  // Each pointer is one block of config.block_words() words, 32-byte aligned.
+  // Each pointer is one block of config.block_words() words, 64-byte aligned.
   EncryptedScores score(const Words& expanded, std::span<const std::uint32_t* const> blocks,
                         ScanTimings* timings = nullptr) const;
   EncryptedScores search(const EncryptedProbe& probe, std::span<const std::uint32_t* const> blocks,
@@ -54,8 +59,8 @@ class SearchServer {
   ScanPrimes primes_;
   std::size_t threads_;
   ScanKernel kernel_;
+  Crt2 crt_;
   double switch_ratio_;  // p / Q
-  math::u64 q0_inv_mod_q1_;
 };
 
 }  // namespace veil::search
