@@ -559,6 +559,26 @@ GalleryStore GalleryStore::create(const fs::path& dir, const StoreConfig& config
   return open(dir, Mode::kReadWrite, config.param_id);
 }
 
+namespace {
+// A writer killed inside an index transaction leaves a hot rollback journal
+// that only a read-write connection may roll back; a read-only open would
+// fail on its first query. Our lock (shared here) excludes a live writer, so
+// the journal is a crashed one's: roll it back, then open read-only.
+void recover_index_journal(const fs::path& ipath) {
+  std::error_code ec;
+  const fs::path journal = ipath.string() + "-journal";
+  if (!fs::exists(journal, ec) || fs::file_size(journal, ec) == 0) return;
+  try {
+    Db db(ipath, SQLITE_OPEN_READWRITE);
+    Stmt s(db, "SELECT count(*) FROM meta");
+    s.step();
+  } catch (const std::exception& e) {
+    throw StoreError(q(ipath) + ": an interrupted write left a journal to roll back, which needs "
+                     "write access to the store (" + e.what() + ")");
+  }
+}
+}  // namespace
+
 GalleryStore GalleryStore::open(const fs::path& dir, Mode mode,
                                 std::optional<std::uint64_t> param_id) {
   if (sodium_init() < 0) throw StoreError("libsodium failed to initialise");
@@ -592,6 +612,7 @@ GalleryStore GalleryStore::open(const fs::path& dir, Mode mode,
   impl->created = std::move(m.created);
   fs::path ipath = dir / kIndexFile;
   if (!fs::exists(ipath, ec)) throw StoreError(q(ipath) + ": index missing");
+  if (mode == Mode::kReadOnly) recover_index_journal(ipath);
   impl->db = std::make_unique<Db>(
       ipath, mode == Mode::kReadWrite ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY);
   configure(*impl->db, mode == Mode::kReadWrite);
