@@ -77,6 +77,38 @@ TEST(ScanKernel, TileRangeWritesOnlyItsTiles) {
       }
 }
 
+TEST(ScanKernel, GroupsMatchBlockByBlock) {
+  // Groups of 1..5 blocks (pairs share the probe's loads, an odd block goes
+  // alone) give each block's own result.
+  SearchConfig cfg = SearchConfig::derive({.dimension = 1});
+  ScanPrimes primes(cfg.q[0], cfg.q[1]);
+  const std::size_t n = 64, d = 50;
+  std::mt19937_64 gen(5);
+  Words probe(probe_words(n, d));
+  for (auto& w : probe) w = static_cast<std::uint32_t>(gen() % primes.q[1]);
+  std::vector<Words> blocks(5, Words(gallery_words(n, d)));
+  for (auto& b : blocks)
+    for (auto& w : b) w = static_cast<std::uint32_t>(gen() % primes.q[1]);
+  for (ScanKernel k : {ScanKernel::kScalar, default_scan_kernel()}) {
+    for (std::size_t count = 1; count <= 5; ++count) {
+      std::vector<std::vector<std::uint32_t>> outs(count, std::vector<std::uint32_t>(4 * n));
+      std::vector<const std::uint32_t*> in;
+      std::vector<std::uint32_t*> out;
+      for (std::size_t b = 0; b < count; ++b) {
+        in.push_back(blocks[b].data());
+        out.push_back(outs[b].data());
+      }
+      scan_group(k, in.data(), count, probe.data(), d, n, 0, n / kTile, primes, out.data());
+      for (std::size_t b = 0; b < count; ++b) {
+        std::vector<std::uint32_t> one(4 * n);
+        kernels::scan_tiles_scalar(blocks[b].data(), probe.data(), d, n, 0, n / kTile, primes,
+                                   one.data());
+        ASSERT_EQ(outs[b], one) << to_string(k) << " count " << count << " block " << b;
+      }
+    }
+  }
+}
+
 TEST(ScanKernel, RejectsWidePrimes) {
   EXPECT_THROW(ScanPrimes((1ull << 29) + 11, 12289), std::invalid_argument);
 }
