@@ -14,8 +14,10 @@
 namespace veil::search {
 
 ProbeKey::~ProbeKey() {
-  volatile math::u64* w = k.data();
-  for (std::size_t i = 0; i < k.size(); ++i) w[i] = 0;
+  for (auto* v : {&k, &k_shoup}) {
+    volatile math::u64* w = v->data();
+    for (std::size_t i = 0; i < v->size(); ++i) w[i] = 0;
+  }
 }
 
 ScoreDecryptor::ScoreDecryptor(const SearchConfig& config, rlwe::ContextPtr ctx,
@@ -44,10 +46,12 @@ ScoreDecryptor::ScoreDecryptor(const SearchConfig& config, rlwe::ContextPtr ctx,
   volatile math::u64* wipe = s.data();
   for (std::size_t k = 0; k < n; ++k) wipe[k] = 0;
   ntt_.forward(s_.data());
+  s_shoup_.resize(n);
+  for (std::size_t k = 0; k < n; ++k) s_shoup_[k] = math::shoup_precompute(s_[k], p);
 }
 
 ScoreDecryptor::~ScoreDecryptor() {
-  for (auto* v : {&s_, &s_q_}) {
+  for (auto* v : {&s_, &s_shoup_, &s_q_}) {
     volatile math::u64* a = v->data();
     for (std::size_t k = 0; k < v->size(); ++k) a[k] = 0;
   }
@@ -62,6 +66,7 @@ ProbeKey ScoreDecryptor::prepare(const Words& expanded, std::size_t threads) con
   ProbeKey key;
   key.config_id = config_.id();
   key.k.assign(kPrimes * n, 0);
+  key.k_shoup.assign(kPrimes * n, 0);
   const auto& basis = ctx_->basis_q(1);
   // K_l[k] = 2^-32 sum_j s_j[k] (w_c + w_a s[k]): the expansion's words carry 2^32.
   parallel_for(n / kTile, threads ? threads : default_threads(), [&](std::size_t t, std::size_t) {
@@ -80,7 +85,9 @@ ProbeKey ScoreDecryptor::prepare(const Words& expanded, std::size_t threads) con
         }
       }
       for (std::size_t i = 0; i < kTile; ++i) {
-        key.k[l * n + t * kTile + i] = math::mul_mod(q.reduce128(acc[i]), r_inv, q);
+        const std::size_t at = l * n + t * kTile + i;
+        key.k[at] = math::mul_mod(q.reduce128(acc[i]), r_inv, q);
+        key.k_shoup[at] = math::shoup_precompute(key.k[at], q.value());
         acc[i] = 0;
       }
     }
@@ -95,7 +102,8 @@ void ScoreDecryptor::check(const EncryptedScores& scores, const ProbeKey& key) c
       scores.masks.size() != scores.blocks * scores.mask_words) {
     throw rlwe::MismatchError("encrypted scores: shape does not match the search config");
   }
-  if (key.config_id != config_.id() || key.k.size() != kPrimes * config_.n) {
+  if (key.config_id != config_.id() || key.k.size() != kPrimes * config_.n ||
+      key.k_shoup.size() != key.k.size()) {
     throw rlwe::MismatchError("probe key was prepared for another gallery configuration");
   }
 }
@@ -104,8 +112,7 @@ void ScoreDecryptor::decrypt_block_raw(const EncryptedScores& scores, std::size_
                                        const ProbeKey& key, double* out) const {
   const std::size_t n = config_.n;
   const auto& basis = ctx_->basis_q(1);
-  const math::Modulus& mp = ntt_.modulus();
-  const math::u64 p = mp.value();
+  const math::u64 p = ntt_.modulus().value();
   const std::uint32_t* x = scores.block(b);
   thread_local ring::RnsPoly a;
   thread_local std::vector<math::u64, ring::PolyAllocator<math::u64>> m0, m1, t;
@@ -114,30 +121,42 @@ void ScoreDecryptor::decrypt_block_raw(const EncryptedScores& scores, std::size_
   t.resize(n);
   // The mask term a K, from the two primes to a fraction of p: c p / Q.
   mask_from_region(config_, *ctx_, scores.mask(b), a);
+  const math::u64 q0 = basis.modulus(0).value(), q1 = basis.modulus(1).value();
   for (std::size_t k = 0; k < n; ++k) {
-    m0[k] = math::mul_mod(a.limb(0)[k], key.k[k], basis.modulus(0));
-    m1[k] = math::mul_mod(a.limb(1)[k], key.k[n + k], basis.modulus(1));
+    const math::u64 r0 = math::mul_shoup_lazy(a.limb(0)[k], key.k[k], key.k_shoup[k], q0);
+    const math::u64 r1 = math::mul_shoup_lazy(a.limb(1)[k], key.k[n + k], key.k_shoup[n + k], q1);
+    m0[k] = r0 >= q0 ? r0 - q0 : r0;
+    m1[k] = r1 >= q1 ? r1 - q1 : r1;
   }
   basis.ntt(0).inverse(m0.data());
   basis.ntt(1).inverse(m1.data());
   // x1 s mod p.
   for (std::size_t k = 0; k < n; ++k) t[k] = x[n + k];
   ntt_.forward(t.data());
-  for (std::size_t k = 0; k < n; ++k) t[k] = math::mul_mod(t[k], s_[k], mp);
+  for (std::size_t k = 0; k < n; ++k) {
+    const math::u64 r = math::mul_shoup_lazy(t[k], s_[k], s_shoup_[k], p);
+    t[k] = r >= p ? r - p : r;
+  }
   ntt_.inverse(t.data());
   const Crt2 crt(config_.q[0], config_.q[1]);
   const double ratio = static_cast<double>(p) / config_.q_product();
-  const double unit = config_.response_unit();
+  const double inv_unit = 1.0 / config_.response_unit();
+  const double half_p = static_cast<double>(p) / 2, dp = static_cast<double>(p);
   for (std::size_t k = 0; k < n; ++k) {
-    const double mask = static_cast<double>(crt.combine(m0[k], m1[k])) * ratio;  // in [0, p)
-    const double whole = std::floor(mask);
+    // c p / Q in [0, p]: its integer part joins the residues, its fraction
+    // stays exact in the double.
+    // Signed conversions: c < 2^58 and m < 2^31 (unsigned ones cost branches).
+    const double mask =
+        static_cast<double>(static_cast<std::int64_t>(crt.combine(m0[k], m1[k]))) * ratio;
+    const auto whole = static_cast<math::u64>(static_cast<std::int64_t>(mask));  // floor: mask >= 0
     math::u64 m = x[k] + t[k];
     m = m >= p ? m - p : m;
-    m += static_cast<math::u64>(whole);
+    m += whole;
     m = m >= p ? m - p : m;
-    const double v = static_cast<double>(m) + (mask - whole);
-    const double centred = v > static_cast<double>(p) / 2 ? v - static_cast<double>(p) : v;
-    out[k] = centred / unit;
+    m = m >= p ? m - p : m;  // whole can be p itself after rounding
+    const double v = static_cast<double>(static_cast<std::int64_t>(m)) +
+                     (mask - static_cast<double>(static_cast<std::int64_t>(whole)));
+    out[k] = (v > half_p ? v - dp : v) * inv_unit;
   }
   for (auto* v : {&m0, &m1, &t}) {
     volatile math::u64* w = v->data();

@@ -39,7 +39,7 @@ class ProbeKey {
   ProbeKey(ProbeKey&&) = default;
   ProbeKey& operator=(ProbeKey&&) = default;
   std::uint64_t config_id = 0;
-  std::vector<math::u64> k;  // 2 x n
+  std::vector<math::u64> k, k_shoup;  // 2 x n, and Shoup factors for multiplying by k
 };
 
 class ScoreDecryptor {
@@ -71,7 +71,7 @@ class ScoreDecryptor {
   rlwe::ContextPtr ctx_;
   math::NttTables ntt_;
   GallerySecrets secrets_;
-  std::vector<math::u64> s_;       // s mod the response prime, evaluation form
+  std::vector<math::u64> s_, s_shoup_;  // s mod the response prime, evaluation form
   std::vector<math::u64> s_q_;     // s mod q0, q1, evaluation form (2 x n)
   math::u64 q0_inv_mod_q1_ = 0;
 };
