@@ -82,8 +82,8 @@ void BM_ScanStream(benchmark::State& state) {
   std::vector<std::uint32_t> out(threads * 4 * n);
   for (auto _ : state) {
     parallel_for(kStreamBlocks, threads, [&](std::size_t b, std::size_t t) {
-      scan_tiles(default_scan_kernel(), g.blocks[b].data() + g.config.mask_words(), g.probe.data(), d, n, 0, n / kTile,
-                 primes, out.data() + t * 4 * n);
+      scan_tiles(default_scan_kernel(), g.blocks[b].data() + g.config.mask_words(), g.probe.data(),
+                 d, n, 0, n / kTile, primes, out.data() + t * 4 * n);
     });
     benchmark::DoNotOptimize(out.data());
   }

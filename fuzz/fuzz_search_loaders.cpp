@@ -31,10 +31,10 @@ struct Setup {
   rlwe::ContextPtr ctx;
   rlwe::SecretKey sk;
   explicit Setup(bool public_gallery)
-      : config(search::SearchConfig::derive(
-            {.dimension = 4,
-             .gallery = public_gallery ? search::Encryption::kPublicKey
-                                       : search::Encryption::kSecretKey})),
+      : config(search::SearchConfig::derive({.dimension = 4,
+                                             .gallery = public_gallery
+                                                            ? search::Encryption::kPublicKey
+                                                            : search::Encryption::kSecretKey})),
         ctx(search::make_context(config)),
         sk(rlwe::KeyGenerator(ctx).secret_key()) {}
 };
@@ -110,8 +110,8 @@ std::vector<Bytes> seed_inputs() {
                                      search::ProbeEncryptor(s.config, s.ctx, s.sk).encrypt(q))));
     seeds.push_back(with_selector(2 | flag, search::save_scores(s.config, sample_scores(s))));
     seeds.push_back(with_selector(
-        3 | flag, search::save_gallery_public_key(
-                      *s.ctx, search::make_gallery_public_key(*s.ctx, s.sk, 2))));
+        3 | flag,
+        search::save_gallery_public_key(*s.ctx, search::make_gallery_public_key(*s.ctx, s.sk, 2))));
   }
   return seeds;
 }

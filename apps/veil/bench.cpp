@@ -186,10 +186,10 @@ nlohmann::json run(const Options& o) {
           "%5.1f GB/s (%3.0f%% of %.1f) | %.3f core-ns/td (%.0fx SEAL) | faiss %.2f ms (x%.1f) | "
           "probe %zu B "
           "resp %zu B | top-k %s\n",
-          n, d, expand, scan, reduce, server_ms, median(t_prepare), median(t_key), scan_gbps, 100 * scan_gbps / bwall,
-          bwall, core_ns_per_td, (1e9 / kSealTemplateDimsPerCoreSecond) / core_ns_per_td,
-          median(t_faiss), server_ms / median(t_faiss), probe_bytes, response_bytes,
-          agree ? "ok" : "MISMATCH");
+          n, d, expand, scan, reduce, server_ms, median(t_prepare), median(t_key), scan_gbps,
+          100 * scan_gbps / bwall, bwall, core_ns_per_td,
+          (1e9 / kSealTemplateDimsPerCoreSecond) / core_ns_per_td, median(t_faiss),
+          server_ms / median(t_faiss), probe_bytes, response_bytes, agree ? "ok" : "MISMATCH");
       std::fflush(stdout);
       if (!agree) throw std::runtime_error("bench: encrypted top-k differs from plaintext top-k");
     }

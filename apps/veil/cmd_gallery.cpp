@@ -79,7 +79,8 @@ void print_hits(const SearchResult& r, std::size_t probe_row, bool table = true)
   std::cout << "probe " << probe_row << ": server " << std::fixed << std::setprecision(1)
             << r.expand_ms + r.scan_ms + r.reduce_ms << " ms (expand " << r.expand_ms << ", scan "
             << r.scan_ms << ", reduce " << r.reduce_ms << "), key holder prepare " << r.prepare_ms
-            << " + decrypt " << r.key_holder_ms << " ms, probe " << r.probe_bytes << " B, response " << r.response_bytes << " B\n";
+            << " + decrypt " << r.key_holder_ms << " ms, probe " << r.probe_bytes << " B, response "
+            << r.response_bytes << " B\n";
   if (!table) return;
   std::cout << "  rank  score   cosine  id                              label\n";
   for (const Hit& h : r.hits) {

@@ -209,8 +209,8 @@ SearchResult GallerySearcher::search(const float* probe, std::size_t k,
       key_holder_.prepare(key_holder_expander_.expand(client_probe, threads_), threads_);
   r.prepare_ms = ms_since(t0);
   t0 = Clock::now();
-  std::vector<std::int64_t> all = key_holder_.decrypt(
-      search::load_scores(c, keys.ctx->id(), response), probe_key, threads_);
+  std::vector<std::int64_t> all =
+      key_holder_.decrypt(search::load_scores(c, keys.ctx->id(), response), probe_key, threads_);
   const std::size_t n = c.n;
   auto live = [&](std::size_t i) {
     return g_.store.slot(i / n, static_cast<std::uint32_t>(i % n)).has_value();

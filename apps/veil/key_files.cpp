@@ -57,10 +57,10 @@ void write_gallery_public_key(const fs::path& dir, std::size_t dimension) {
                              std::to_string(dimension));
   }
   KeyDir k = load_keys(dir, static_cast<unsigned>(Need::kSecret));
-  io::write_file_atomic(
-      dir / kGalleryPublic,
-      search::save_gallery_public_key(*k.ctx, search::make_gallery_public_key(*k.ctx, *k.sk, dimension)),
-      0644);
+  io::write_file_atomic(dir / kGalleryPublic,
+                        search::save_gallery_public_key(
+                            *k.ctx, search::make_gallery_public_key(*k.ctx, *k.sk, dimension)),
+                        0644);
 }
 
 KeyDir load_keys(const fs::path& dir, unsigned need) {

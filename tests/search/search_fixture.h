@@ -45,9 +45,9 @@ struct Party {
 inline std::vector<Words> encrypt_gallery(const Party& p, const QuantizedRows& rows,
                                           bool public_key = false, std::size_t threads = 2) {
   GalleryEncryptor enc =
-      public_key
-          ? GalleryEncryptor(p.config, p.ctx, make_gallery_public_key(*p.ctx, p.sk, p.config.dimension))
-          : GalleryEncryptor(p.config, p.ctx, p.sk);
+      public_key ? GalleryEncryptor(p.config, p.ctx,
+                                    make_gallery_public_key(*p.ctx, p.sk, p.config.dimension))
+                 : GalleryEncryptor(p.config, p.ctx, p.sk);
   std::vector<Words> blocks;
   for (std::size_t first = 0; first < rows.rows; first += p.config.n) {
     blocks.push_back(

@@ -107,10 +107,10 @@ TEST(SharedMaskBlocks, ProbeKeyOfAnotherConfigRefused) {
   auto scores = server.search(probe, testing::pointers(blocks));
   ScoreDecryptor dec(p.config, p.ctx, p.sk);
   ScoreDecryptor wide_dec(wider.config, wider.ctx, wider.sk);
-  auto wide_probe = ProbeEncryptor(wider.config, wider.ctx, wider.sk)
-                        .encrypt(quantize_rows(testing::random_rows(1, 16, 23), 16,
-                                               wider.config.quant_scale)
-                                     .row(0));
+  auto wide_probe =
+      ProbeEncryptor(wider.config, wider.ctx, wider.sk)
+          .encrypt(
+              quantize_rows(testing::random_rows(1, 16, 23), 16, wider.config.quant_scale).row(0));
   ProbeKey wrong = testing::probe_key(wider, wide_dec, wide_probe);
   EXPECT_THROW(dec.decrypt(scores, wrong), rlwe::MismatchError);
   // And an expanded probe of the wrong size.

@@ -35,11 +35,11 @@ enum class ObjectType : std::uint16_t {
   Ciphertext = 7,
   SeededCiphertext = 8,
   // Encrypted search (search/ and store/ layers).
-  SearchConfig = 9,     // search parameters: dimension, quantisation, scales
-  GallerySegment = 10,  // a store segment: gallery blocks, 64-byte aligned
-  SearchQuery = 11,     // a compact encrypted probe
-  SearchResponse = 12,  // encrypted score blocks, switched to the response modulus
-  GalleryBatch = 13,    // encrypted templates on their way to the store
+  SearchConfig = 9,       // search parameters: dimension, quantisation, scales
+  GallerySegment = 10,    // a store segment: gallery blocks, 64-byte aligned
+  SearchQuery = 11,       // a compact encrypted probe
+  SearchResponse = 12,    // encrypted score blocks, switched to the response modulus
+  GalleryBatch = 13,      // encrypted templates on their way to the store
   GalleryPublicKey = 14,  // per-dimension public keys for third-party enrollment
 };
 

@@ -184,9 +184,7 @@ std::size_t SearchConfig::mask_words() const {
   return gallery == Encryption::kSecretKey ? 16 : kPrimes * n;
 }
 
-std::size_t SearchConfig::block_words() const {
-  return mask_words() + gallery_words(n, dimension);
-}
+std::size_t SearchConfig::block_words() const { return mask_words() + gallery_words(n, dimension); }
 
 std::int64_t SearchConfig::max_abs_score() const {
   const double rho = std::sqrt(static_cast<double>(dimension)) / 2.0;
@@ -305,10 +303,10 @@ SearchConfig load_config(std::span<const std::uint8_t> bytes) {
   io::ByteReader r(env.payload);
   const auto version = r.get_u32("version");
   if (version != kConfigVersion) {
-    throw io::FormatError("search config: version " + std::to_string(version) + ", expected " +
-                          std::to_string(kConfigVersion) +
-                          (version == 1 ? " (a gallery from an older Veil layout: re-enroll it)"
-                                        : ""));
+    throw io::FormatError(
+        "search config: version " + std::to_string(version) + ", expected " +
+        std::to_string(kConfigVersion) +
+        (version == 1 ? " (a gallery from an older Veil layout: re-enroll it)" : ""));
   }
   SearchConfig c;
   c.n = r.get_u64("n");

@@ -4,11 +4,11 @@
 // A gallery ciphertext for dimension j of a block encrypts, with coefficient
 // encoding, Delta_g * sum_k g~_kj X^k (template k of the block in coefficient
 // k) under the dimension's own secret s_j, with one `a` shared by the d
-// ciphertexts of the block (mask.h); the expanded probe ciphertext for dimension j encrypts the constant
-// Delta_q * q~_j. Their product summed over j holds Delta_g*Delta_q*<g~_k, q~>
-// in coefficient k. Quantised vectors g~ = round(s * g) of unit vectors make
-// every score an integer with |score| <= (s + sqrt(d)/2)^2, so the key holder
-// recovers it exactly when the noise stays below Delta_g*Delta_q/2.
+// ciphertexts of the block (mask.h); the expanded probe ciphertext for dimension j encrypts the
+// constant Delta_q * q~_j. Their product summed over j holds Delta_g*Delta_q*<g~_k, q~> in
+// coefficient k. Quantised vectors g~ = round(s * g) of unit vectors make every score an integer
+// with |score| <= (s + sqrt(d)/2)^2, so the key holder recovers it exactly when the noise stays
+// below Delta_g*Delta_q/2.
 #pragma once
 
 #include <cstdint>

@@ -99,7 +99,8 @@ Words GalleryEncryptor::encrypt_block(const QuantizedRows& rows, std::size_t fir
     for (std::size_t l = 0; l < kPrimes; ++l) {
       const math::Modulus& q = basis.modulus(l);
       for (std::size_t k = 0; k < n; ++k) {
-        a.limb(l)[k] = math::add_mod(a.limb(l)[k], math::mul_mod(v.limb(l)[k], pk_->a.limb(l)[k], q), q);
+        a.limb(l)[k] =
+            math::add_mod(a.limb(l)[k], math::mul_mod(v.limb(l)[k], pk_->a.limb(l)[k], q), q);
         block[l * n + k] = static_cast<std::uint32_t>(a.limb(l)[k]);
       }
     }

@@ -90,7 +90,8 @@ GalleryPublicKey make_gallery_public_key(const rlwe::Context& ctx, const rlwe::S
       const std::uint64_t* a = key.a.limb(l);
       const std::uint32_t* s = secrets.get(j, l);
       std::uint64_t* b = e.limb(l);
-      for (std::size_t k = 0; k < n; ++k) b[k] = math::sub_mod(b[k], math::mul_mod(a[k], s[k], q), q);
+      for (std::size_t k = 0; k < n; ++k)
+        b[k] = math::sub_mod(b[k], math::mul_mod(a[k], s[k], q), q);
     }
     key.b.push_back(e);
   }
@@ -132,8 +133,8 @@ GalleryPublicKey load_gallery_public_key(const rlwe::Context& ctx,
   std::size_t poly_bytes = 0;
   for (std::size_t l = 0; l < 2; ++l)
     poly_bytes += io::packed_bytes(n, std::bit_width(basis.modulus(l).value()));
-  const std::uint64_t count =
-      r.get_count("dimensions", std::min<std::uint64_t>(kMaxKeyDimension, r.remaining() / poly_bytes));
+  const std::uint64_t count = r.get_count(
+      "dimensions", std::min<std::uint64_t>(kMaxKeyDimension, r.remaining() / poly_bytes));
   auto get = [&](ring::RnsPoly& p, const char* field) {
     p = ring::RnsPoly(n, 2, ring::Form::kEval);
     for (std::size_t l = 0; l < 2; ++l) {

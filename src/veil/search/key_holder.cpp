@@ -181,8 +181,7 @@ double ScoreDecryptor::decrypt_block(const EncryptedScores& scores, std::size_t 
 }
 
 std::vector<std::int64_t> ScoreDecryptor::decrypt(const EncryptedScores& scores,
-                                                  const ProbeKey& key,
-                                                  std::size_t threads) const {
+                                                  const ProbeKey& key, std::size_t threads) const {
   check(scores, key);
   std::vector<std::int64_t> out(scores.blocks * config_.n);
   parallel_for(scores.blocks, threads ? threads : default_threads(),

@@ -72,7 +72,7 @@ class ScoreDecryptor {
   math::NttTables ntt_;
   GallerySecrets secrets_;
   std::vector<math::u64> s_, s_shoup_;  // s mod the response prime, evaluation form
-  std::vector<math::u64> s_q_;     // s mod q0, q1, evaluation form (2 x n)
+  std::vector<math::u64> s_q_;          // s mod q0, q1, evaluation form (2 x n)
   math::u64 q0_inv_mod_q1_ = 0;
 };
 

@@ -573,8 +573,10 @@ void recover_index_journal(const fs::path& ipath) {
     Stmt s(db, "SELECT count(*) FROM meta");
     s.step();
   } catch (const std::exception& e) {
-    throw StoreError(q(ipath) + ": an interrupted write left a journal to roll back, which needs "
-                     "write access to the store (" + e.what() + ")");
+    throw StoreError(q(ipath) +
+                     ": an interrupted write left a journal to roll back, which needs "
+                     "write access to the store (" +
+                     e.what() + ")");
   }
 }
 }  // namespace
