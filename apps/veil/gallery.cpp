@@ -174,8 +174,7 @@ GallerySearcher::GallerySearcher(const OpenGallery& g, const KeyDir& keys, std::
       threads_(threads),
       client_(g.config, keys.ctx, need_secret(keys)),
       server_(g.config, keys.ctx, need_expansion(keys), threads),
-      key_holder_(g.config, keys.ctx, need_secret(keys)),
-      key_holder_expander_(g.config, keys.ctx, need_expansion(keys)) {
+      key_holder_(g.config, keys.ctx, need_secret(keys)) {
   g.store.advise_sequential();
   for (std::size_t b = 0; b < g.store.block_count(); ++b) {
     blocks_.push_back(reinterpret_cast<const std::uint32_t*>(g.store.block(b).data()));
@@ -189,24 +188,25 @@ SearchResult GallerySearcher::search(const float* probe, std::size_t k,
   SearchResult r;
   // Client: quantise and encrypt one compact probe.
   search::QuantizedRows q = search::quantize_rows({probe, c.dimension}, c.dimension, c.quant_scale);
-  const search::EncryptedProbe client_probe = client_.encrypt(q.row(0));
-  std::vector<std::uint8_t> wire = search::save_probe(c, *keys.ctx, client_probe);
+  std::vector<std::uint8_t> wire = search::save_probe(c, *keys.ctx, client_.encrypt(q.row(0)));
   r.probe_bytes = wire.size();
   // Server: expand, scan the memory-mapped blocks, switch down.
   search::ScanTimings tm;
-  search::EncryptedScores scores =
-      server_.search(search::load_probe(c, *keys.ctx, wire), blocks_, &tm);
+  auto t0 = Clock::now();
+  const search::Words expanded = server_.expand(search::load_probe(c, *keys.ctx, wire));
+  tm.expand_s = ms_since(t0) / 1e3;
+  search::EncryptedScores scores = server_.score(expanded, blocks_, &tm);
   std::vector<std::uint8_t> response = search::save_scores(c, scores);
   r.response_bytes = response.size();
   r.expand_ms = tm.expand_s * 1e3;
   r.scan_ms = tm.scan_s * 1e3;
   r.reduce_ms = tm.reduce_s * 1e3;
-  // Key holder: its own expansion of the probe and the probe key (in a
-  // deployment this runs while the server scans), then decrypt, rank, map
-  // slots to ids.
-  auto t0 = Clock::now();
-  search::ProbeKey probe_key =
-      key_holder_.prepare(key_holder_expander_.expand(client_probe, threads_), threads_);
+  // Key holder: the probe key from the probe's expansion, then decrypt,
+  // rank, map slots to ids. In a deployment the key holder expands the probe
+  // itself (the same deterministic computation, while the server scans);
+  // here both roles share one process, so it takes the expansion once made.
+  t0 = Clock::now();
+  search::ProbeKey probe_key = key_holder_.prepare(expanded, threads_);
   r.prepare_ms = ms_since(t0);
   t0 = Clock::now();
   std::vector<std::int64_t> all =

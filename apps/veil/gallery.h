@@ -52,8 +52,9 @@ struct Hit {
 
 struct SearchResult {
   std::vector<Hit> hits;
-  // prepare_ms: the key holder's expansion and probe key, off the critical
-  // path in a deployment (it overlaps the server's scan).
+  // prepare_ms: the key holder's probe key from the expansion (in one
+  // process it reuses the server's; in a deployment it expands the probe
+  // itself, off the critical path, while the server scans).
   double expand_ms = 0, scan_ms = 0, reduce_ms = 0, prepare_ms = 0, key_holder_ms = 0;
   std::size_t probe_bytes = 0, response_bytes = 0;
 };
@@ -75,7 +76,6 @@ class GallerySearcher {
   search::ProbeEncryptor client_;
   search::SearchServer server_;
   search::ScoreDecryptor key_holder_;
-  search::ProbeExpander key_holder_expander_;
   std::vector<const std::uint32_t*> blocks_;
 };
 
