@@ -25,13 +25,21 @@ ScoreDecryptor::ScoreDecryptor(const SearchConfig& config, rlwe::ContextPtr ctx,
     : config_(config),
       ctx_(std::move(ctx)),
       ntt_(config.n, math::Modulus(config.response_prime)),
-      secrets_(*ctx_, sk, config.dimension) {
+      secrets_(*ctx_, sk, config.dimension),
+      crt_(config.q[0], config.q[1]) {
   rlwe::require_param_id(sk.param_id, ctx_->id(), "score decryptor secret key");
   const std::size_t n = config.n;
   const math::Modulus& q0 = ctx_->key_basis().modulus(0);
   const math::u64 p = config.response_prime;
   s_q_.assign(sk.s.limb(0), sk.s.limb(0) + n);
   s_q_.insert(s_q_.end(), sk.s.limb(1), sk.s.limb(1) + n);
+  s_q_shoup_.resize(2 * n);
+  for (std::size_t l = 0; l < kPrimes; ++l) {
+    const math::Modulus& q = ctx_->basis_q(1).modulus(l);
+    r_inv_[l] = math::inv_mod((std::uint64_t{1} << 32) % q.value(), q);
+    for (std::size_t k = 0; k < n; ++k)
+      s_q_shoup_[l * n + k] = math::shoup_precompute(s_q_[l * n + k], q.value());
+  }
   // s is ternary: read it off the first prime and re-embed it mod p.
   std::vector<math::u64> s(sk.s.limb(0), sk.s.limb(0) + n);
   ctx_->key_basis().ntt(0).inverse(s.data());
@@ -51,7 +59,7 @@ ScoreDecryptor::ScoreDecryptor(const SearchConfig& config, rlwe::ContextPtr ctx,
 }
 
 ScoreDecryptor::~ScoreDecryptor() {
-  for (auto* v : {&s_, &s_shoup_, &s_q_}) {
+  for (auto* v : {&s_, &s_shoup_, &s_q_, &s_q_shoup_}) {
     volatile math::u64* a = v->data();
     for (std::size_t k = 0; k < v->size(); ++k) a[k] = 0;
   }
@@ -72,21 +80,24 @@ ProbeKey ScoreDecryptor::prepare(const Words& expanded, std::size_t threads) con
   parallel_for(n / kTile, threads ? threads : default_threads(), [&](std::size_t t, std::size_t) {
     for (std::size_t l = 0; l < kPrimes; ++l) {
       const math::Modulus& q = basis.modulus(l);
-      const math::u64 r_inv = math::inv_mod((std::uint64_t{1} << 32) % q.value(), q);
+      const math::u64 qv = q.value();
       const math::u64* u = s_q_.data() + l * n + t * kTile;
+      const math::u64* us = s_q_shoup_.data() + l * n + t * kTile;
       math::u128 acc[kTile] = {};
       for (std::size_t j = 0; j < d; ++j) {
         const std::uint32_t* sj = secrets_.get(j, l) + t * kTile;
         for (std::size_t i = 0; i < kTile; ++i) {
           const std::uint32_t c = expanded[probe_word(d, t * kTile + i, l, j, 0)];
           const std::uint32_t a = expanded[probe_word(d, t * kTile + i, l, j, 1)];
-          const math::u64 dj = math::add_mod(c, math::mul_mod(a, u[i], q), q);
+          math::u64 dj = c + math::mul_shoup_lazy(a, u[i], us[i], qv);  // < 3q
+          dj = dj >= qv ? dj - qv : dj;
+          dj = dj >= qv ? dj - qv : dj;
           acc[i] += static_cast<math::u128>(sj[i]) * dj;
         }
       }
       for (std::size_t i = 0; i < kTile; ++i) {
         const std::size_t at = l * n + t * kTile + i;
-        key.k[at] = math::mul_mod(q.reduce128(acc[i]), r_inv, q);
+        key.k[at] = math::mul_mod(q.reduce128(acc[i]), r_inv_[l], q);
         key.k_shoup[at] = math::shoup_precompute(key.k[at], q.value());
         acc[i] = 0;
       }
@@ -138,7 +149,6 @@ void ScoreDecryptor::decrypt_block_raw(const EncryptedScores& scores, std::size_
     t[k] = r >= p ? r - p : r;
   }
   ntt_.inverse(t.data());
-  const Crt2 crt(config_.q[0], config_.q[1]);
   const double ratio = static_cast<double>(p) / config_.q_product();
   const double inv_unit = 1.0 / config_.response_unit();
   const double half_p = static_cast<double>(p) / 2, dp = static_cast<double>(p);
@@ -147,7 +157,7 @@ void ScoreDecryptor::decrypt_block_raw(const EncryptedScores& scores, std::size_
     // stays exact in the double.
     // Signed conversions: c < 2^58 and m < 2^31 (unsigned ones cost branches).
     const double mask =
-        static_cast<double>(static_cast<std::int64_t>(crt.combine(m0[k], m1[k]))) * ratio;
+        static_cast<double>(static_cast<std::int64_t>(crt_.combine(m0[k], m1[k]))) * ratio;
     const auto whole = static_cast<math::u64>(static_cast<std::int64_t>(mask));  // floor: mask >= 0
     math::u64 m = x[k] + t[k];
     m = m >= p ? m - p : m;

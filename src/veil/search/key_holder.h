@@ -14,6 +14,7 @@
 #include "veil/math/ntt.h"
 #include "veil/rlwe/objects.h"
 #include "veil/search/config.h"
+#include "veil/search/crt2.h"
 #include "veil/search/gallery_keys.h"
 #include "veil/search/server.h"
 
@@ -71,9 +72,10 @@ class ScoreDecryptor {
   rlwe::ContextPtr ctx_;
   math::NttTables ntt_;
   GallerySecrets secrets_;
-  std::vector<math::u64> s_, s_shoup_;  // s mod the response prime, evaluation form
-  std::vector<math::u64> s_q_;          // s mod q0, q1, evaluation form (2 x n)
-  math::u64 q0_inv_mod_q1_ = 0;
+  std::vector<math::u64> s_, s_shoup_;      // s mod the response prime, evaluation form
+  std::vector<math::u64> s_q_, s_q_shoup_;  // s mod q0, q1, evaluation form (2 x n)
+  math::u64 r_inv_[2] = {0, 0};             // 2^-32 mod q0, q1 (the expansion's factor)
+  Crt2 crt_;
 };
 
 struct Match {
