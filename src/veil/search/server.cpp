@@ -25,9 +25,10 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // tile (d x 128 bytes) comes from memory once per group and from L1/L2 for
 // the other blocks, while each block is still read front to back. The
 // expanded probe is twice a block's `b` halves, so without this it, not the
-// gallery, dominates the traffic. `veil bench`, 1M x 64, 2 threads, scan
-// medians of 7: groups of 1 (the kernel of one block) 29.6 ms, 2: 27.0,
-// 4: 25.4, 8: 27.8, 16: 30.4 (more streams than the prefetchers follow).
+// gallery, dominates the traffic. `veil bench --n 1e6 --d 64 --repeats 7`,
+// 2 threads, scan medians of two runs each: groups of 1 30.3/30.6 ms, 2
+// 24.4/23.9, 4 23.6/23.0, 8 22.6/22.8, 16 26.5/29.4 (more streams than the
+// prefetchers follow). 4 keeps clear of that edge for every d.
 constexpr std::size_t kMaxGroup = 4;
 std::size_t group_size(std::size_t blocks, std::size_t threads) {
   // At least four groups per thread so that the last ones balance out.
