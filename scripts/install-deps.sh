@@ -14,6 +14,10 @@ packages=(
   libcli11-dev             # the veil command line
   nlohmann-json3-dev       # JSON output and manifests
   libfaiss-dev libopenblas-dev  # plaintext baseline (IndexFlatIP)
+  libeigen3-dev            # reduce: PCA (self-adjoint eigendecomposition)
+  zlib1g-dev               # data: gzip'ed MNIST idx files
+  gnuplot-nox              # veil eval: PNG plots
+  libtorch-dev             # reduce: DeepMDS++ training (optional at build time: VEIL_WITH_TORCH)
 )
 
 missing=()

@@ -81,7 +81,8 @@ TEST(Envelope, TypeNames) {
   for (ObjectType t : kAllTypes) EXPECT_TRUE(is_known(t));
   EXPECT_FALSE(is_known(static_cast<ObjectType>(0)));
   EXPECT_TRUE(is_known(ObjectType::GalleryPublicKey));
-  EXPECT_FALSE(is_known(static_cast<ObjectType>(15)));
+  EXPECT_TRUE(is_known(ObjectType::ReductionModel));
+  EXPECT_FALSE(is_known(static_cast<ObjectType>(16)));
 }
 
 TEST(Envelope, RoundTripsEveryTypeAndSize) {

@@ -87,6 +87,8 @@ std::string to_string(ObjectType type) {
       return "GalleryBatch";
     case ObjectType::GalleryPublicKey:
       return "GalleryPublicKey";
+    case ObjectType::ReductionModel:
+      return "ReductionModel";
   }
   return "unknown";
 }

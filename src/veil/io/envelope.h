@@ -41,6 +41,8 @@ enum class ObjectType : std::uint16_t {
   SearchResponse = 12,    // encrypted score blocks, switched to the response modulus
   GalleryBatch = 13,      // encrypted templates on their way to the store
   GalleryPublicKey = 14,  // per-dimension public keys for third-party enrollment
+  // Dimensionality reduction (reduce/ layer).
+  ReductionModel = 15,  // a trained PCA or DeepMDS++ map, input and output dimensions
 };
 
 // "Ciphertext", ...; "unknown" for a value outside the enumeration.
