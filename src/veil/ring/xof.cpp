@@ -19,6 +19,14 @@ Seed random_seed() {
   return s;
 }
 
+void keystream_xor(const Seed& seed, std::uint64_t domain, std::uint8_t* data, std::size_t len) {
+  ensure_sodium();
+  if (len / 64 >= UINT32_MAX) throw std::runtime_error("keystream_xor: length beyond one stream");
+  std::array<std::uint8_t, 12> nonce{};
+  for (int i = 0; i < 8; ++i) nonce[i] = static_cast<std::uint8_t>(domain >> (8 * i));
+  crypto_stream_chacha20_ietf_xor_ic(data, data, len, nonce.data(), 0, seed.data());
+}
+
 Xof::Xof(const Seed& seed, std::uint64_t domain) {
   ensure_sodium();
   std::memcpy(key_.data(), seed.data(), key_.size());

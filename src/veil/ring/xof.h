@@ -43,6 +43,10 @@ class Xof {
   std::size_t pos_ = kBufferBytes;
 };
 
+// XORs the first `len` bytes of Xof(seed, domain)'s keystream into `data`:
+// a one-time pad of exactly `len` bytes, without Xof's 4 KiB buffering.
+void keystream_xor(const Seed& seed, std::uint64_t domain, std::uint8_t* data, std::size_t len);
+
 // Ensures libsodium is initialised (idempotent, thread-safe).
 void ensure_sodium();
 
