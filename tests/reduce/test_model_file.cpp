@@ -153,6 +153,19 @@ TEST(ModelFile, RefusesEveryTruncation) {
   }
 }
 
+TEST(ModelFile, TruncationNamesTheField) {
+  const Bytes payload = payload_of(save_model(pca()));  // 12 -> 5
+  auto cut = [&](std::size_t n) {
+    return load_error(
+        seal(Bytes(payload.begin(), payload.begin() + static_cast<std::ptrdiff_t>(n))));
+  };
+  constexpr std::size_t kVariance = kFields + 1 + 8, kMean = kVariance + 5 * 8;
+  EXPECT_EQ(cut(kVariance + 3),
+            "m.veil: truncated: needed 40 bytes for 'pca explained variance', 3 left");
+  EXPECT_EQ(cut(kMean + 2), "m.veil: truncated: needed 48 bytes for 'pca mean', 2 left");
+  EXPECT_EQ(cut(kKind), "m.veil: truncated: needed 1 bytes for 'model kind', 0 left");
+}
+
 TEST(ModelFile, RefusesTrailingBytes) {
   for (const Reducer* m :
        {static_cast<const Reducer*>(&pca()), static_cast<const Reducer*>(&mds())}) {

@@ -137,9 +137,9 @@ std::unique_ptr<PcaModel> PcaModel::read_fields(io::ByteReader& r, std::size_t i
   const double total = detail::get_finite_f64(r, "pca total variance");
   // k f64 values must be present before they are allocated.
   if (r.remaining() / 8 < output_dim) {
-    throw io::FormatError("truncated: pca explained variance needs " +
-                          std::to_string(8 * output_dim) + " bytes, " +
-                          std::to_string(r.remaining()) + " left");
+    throw io::FormatError("truncated: needed " + std::to_string(8 * output_dim) +
+                          " bytes for 'pca explained variance', " + std::to_string(r.remaining()) +
+                          " left");
   }
   std::vector<double> variance(output_dim);
   for (std::size_t c = 0; c < output_dim; ++c) {
