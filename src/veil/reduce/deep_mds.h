@@ -12,10 +12,15 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "veil/reduce/model.h"
+
+namespace veil::io {
+class ByteReader;
+}
 
 namespace veil::reduce {
 
@@ -56,6 +61,14 @@ class DeepMdsModel final : public Reducer {
   std::string describe() const override;
 
   const std::vector<MdsStage>& stages() const { return stages_; }
+
+  // Reads the fields written by write_fields (load_model's reader); malformed
+  // fields are io::FormatError. Fields: u32 stage count (1 to 64); per stage
+  // u64 output dimension, u32 block count (at most 64), then float32 arrays:
+  // skip weight and bias, fc1 weight and bias, fc1 PReLU slopes, fc2 weight
+  // and bias, and per block fc1 weight and bias, slopes, fc2 weight and bias.
+  static std::unique_ptr<DeepMdsModel> read_fields(io::ByteReader& r, std::size_t input_dim,
+                                                   std::size_t output_dim);
 
  private:
   std::vector<MdsStage> stages_;
