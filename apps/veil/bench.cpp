@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bandwidth.h"
+#include "bench_two_stage.h"
 #include "commands.h"
 #include "synthetic.h"
 #include "veil/rlwe/keygen.h"
@@ -227,7 +228,46 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--json", opts->json_path, "write the results as JSON to this file");
   cmd->add_option("--bandwidth-mib", opts->bandwidth_mib, "buffer for the bandwidth measurement")
       ->check(CLI::Range(64, 65536));
-  cmd->callback([opts, sizes, dims] {
+  // Two-stage mode (issue 4): single-stage full-dimension search against
+  // PCA-reduced coarse search + exact re-score of the top K.
+  auto two = std::make_shared<TwoStageBenchOptions>();
+  auto two_stage = std::make_shared<bool>(false);
+  auto coarse = std::make_shared<std::string>("16,32");
+  auto ks = std::make_shared<std::string>("100,1000,10000");
+  cmd->add_flag("--two-stage", *two_stage,
+                "two-stage search against single-stage full-dimension search on generated "
+                "identities (uses the first --n, --probes, --full-d, --coarse-d, --K)");
+  cmd->add_option("--probes", two->probes, "two-stage: probes (median time, rank-1 over them)")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--full-d", two->full_dimension, "two-stage: full dimension (512)")
+      ->check(CLI::Range(2, 4096));
+  cmd->add_option("--coarse-d", *coarse, "two-stage: PCA dimensions of the coarse pass (16,32)");
+  cmd->add_option("--K", *ks, "two-stage: candidates re-scored (100,1000,10000)");
+  cmd->add_option("--datasets", two->datasets,
+                  "two-stage: data sets folder (FaceNet calibrates the generator)");
+  cmd->callback([opts, sizes, dims, two, two_stage, coarse, ks] {
+    if (*two_stage) {
+      two->templates = parse_list(*sizes).front();
+      two->coarse_dimensions = parse_list(*coarse);
+      two->candidates = parse_list(*ks);
+      two->threads = opts->threads;
+      if (two->probes > two->templates) throw CLI::ValidationError("--probes", "more than --n");
+      for (auto d : two->coarse_dimensions)
+        if (d == 0 || d > two->full_dimension)
+          throw CLI::ValidationError("--coarse-d", "must be 1..full dimension");
+      for (auto k : two->candidates)
+        if (k < 10 || k > two->templates)
+          throw CLI::ValidationError("--K", "must be 10..number of templates");
+      nlohmann::json j = run_two_stage_bench(*two);
+      print_two_stage_table(j);
+      if (!opts->json_path.empty()) {
+        std::ofstream f(opts->json_path);
+        f << j.dump(2) << "\n";
+        if (!f) throw std::runtime_error("cannot write " + opts->json_path);
+        std::cerr << "wrote " << opts->json_path << "\n";
+      }
+      return;
+    }
     opts->sizes = parse_list(*sizes);
     opts->dims = parse_list(*dims);
     for (auto d : opts->dims) {

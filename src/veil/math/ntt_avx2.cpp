@@ -24,7 +24,6 @@ using V = __m256i;
 inline V add(V a, V b) { return _mm256_add_epi64(a, b); }
 inline V sub(V a, V b) { return _mm256_sub_epi64(a, b); }
 inline V mul32(V a, V b) { return _mm256_mul_epu32(a, b); }  // low halves, 64-bit product
-inline V hi32(V a) { return _mm256_srli_epi64(a, 32); }
 
 // a - (a >= bound ? bound : 0), for a < 2 * bound <= 2^63. bound_m1 = bound - 1.
 inline V csub(V a, V bound, V bound_m1) {
