@@ -90,8 +90,10 @@ LabeledSet load_mnist(const fs::path& root, MnistSplit split, std::uint64_t max_
   const bool test = split == MnistSplit::kTest;
   const std::string prefix = test ? "t10k" : "train";
   const std::string set = "MNIST " + prefix;
-  ImageSet im = read_mnist(need(root, "mnist/" + prefix + "-images-idx3-ubyte.gz", set),
-                           need(root, "mnist/" + prefix + "-labels-idx1-ubyte.gz", set), max_rows);
+  // Images first, so a set with neither file names the images.
+  const fs::path images = need(root, "mnist/" + prefix + "-images-idx3-ubyte.gz", set);
+  const fs::path labels = need(root, "mnist/" + prefix + "-labels-idx1-ubyte.gz", set);
+  ImageSet im = read_mnist(images, labels, max_rows);
   LabeledSet s;
   s.name = "mnist-" + prefix;
   s.x.rows = im.count;

@@ -49,16 +49,16 @@ Idx parse_idx(std::span<const std::uint8_t> bytes, std::string_view source, std:
   detail::ByteStream in(bytes, source);
   std::uint8_t h[16];
   std::size_t n = in.read(h, header_len);
+  // The magic first: a label file passed as images is named as such.
+  if (n >= 4 && load_be32(h) != magic) {
+    fail(source, "magic number " + std::to_string(load_be32(h)) + ", expected " +
+                     std::to_string(magic) + " (" + kind + ")" + magic_hint(load_be32(h)));
+  }
   if (n < header_len) {
     fail(source, std::string("truncated ") + kind + " header: needs " + std::to_string(header_len) +
                      " bytes, got " + std::to_string(n));
   }
   Idx idx;
-  std::uint32_t got_magic = load_be32(h);
-  if (got_magic != magic) {
-    fail(source, "magic number " + std::to_string(got_magic) + ", expected " +
-                     std::to_string(magic) + " (" + kind + ")" + magic_hint(got_magic));
-  }
   idx.header_count = load_be32(h + 4);
   if (images) {
     idx.rows = load_be32(h + 8);
