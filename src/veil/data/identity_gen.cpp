@@ -2,13 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <stdexcept>
 #include <thread>
 
-#include "veil/io/byte_io.h"
 #include "veil/ring/xof.h"
 
 namespace veil::data {
@@ -109,8 +110,11 @@ IdentityGenerator::IdentityGenerator(const IdentityGenParams& params) : p_(param
   check(finite_nonneg(p_.spectrum_decay) && p_.spectrum_decay <= 16,
         "spectrum_decay " + num(p_.spectrum_decay) + " must be in [0, 16]");
   // rows * ambient_dim floats must be addressable.
-  io::checked_size(io::checked_mul(p_.identities, p_.samples_per_identity, "rows"),
-                   p_.ambient_dim * sizeof(float), "generated matrix size");
+  const std::size_t max_floats = SIZE_MAX / sizeof(float);
+  check(p_.samples_per_identity <= max_floats / p_.identities / p_.ambient_dim,
+        std::to_string(p_.identities) + " identities x " + std::to_string(p_.samples_per_identity) +
+            " samples x " + std::to_string(p_.ambient_dim) +
+            " dimensions overflow the address space");
 
   const std::size_t k = p_.intrinsic_dim, D = p_.ambient_dim;
   double total = 0;
