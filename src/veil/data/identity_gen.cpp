@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
