@@ -1,0 +1,128 @@
+// `veil fit-reduction` and `veil reduce`: train a PCA or DeepMDS++ model on
+// labelled embeddings and apply a saved model to an embedding file.
+// DeepMDS++ training needs a libtorch build (VEIL_HAVE_TORCH); without it
+// the command says so and PCA stays available. Applying any model needs no
+// libtorch.
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "commands.h"
+#include "veil/data/embeddings.h"
+#include "veil/data/npy.h"
+#include "veil/data/text.h"
+#include "veil/reduce/pca.h"
+#ifdef VEIL_HAVE_TORCH
+#include "veil/reduce/torch/deep_mds_train.h"
+#endif
+
+namespace veil::apps {
+
+namespace {
+
+// Integer labels from .npy (integers or strings) or a text file, one per row.
+std::vector<std::int64_t> read_label_ids(const std::filesystem::path& path) {
+  std::vector<std::string> names;
+  if (path.extension() == ".npy") {
+    try {
+      return data::read_npy_labels(path);
+    } catch (const std::exception&) {
+      names = data::read_npy_strings(path);
+    }
+  } else {
+    names = data::read_labels_txt(path);
+  }
+  std::map<std::string, std::int64_t> ids;
+  std::vector<std::int64_t> out;
+  for (const auto& n : names) out.push_back(ids.emplace(n, ids.size()).first->second);
+  return out;
+}
+
+}  // namespace
+
+bool deep_mds_training_available() {
+#ifdef VEIL_HAVE_TORCH
+  return true;
+#else
+  return false;
+#endif
+}
+
+void add_reduce_commands(CLI::App& app) {
+  {
+    struct Args {
+      std::string method = "pca", input, labels, out;
+      std::size_t dimension = 32, epochs = 20;
+      std::uint64_t seed = 1;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand(
+        "fit-reduction",
+        "Train a dimensionality reduction (pca, or deepmds with a libtorch build) and save it");
+    cmd->add_option("--method", a->method, "pca or deepmds")
+        ->check(CLI::IsMember({"pca", "deepmds"}));
+    cmd->add_option("--input", a->input, "training embeddings (.npy, .fvecs, .bvecs, .csv)")
+        ->required();
+    cmd->add_option("--labels", a->labels, "identity per row (.npy or text); deepmds needs it");
+    cmd->add_option("--dimension", a->dimension, "output dimension")->check(CLI::Range(1, 4096));
+    cmd->add_option("--epochs", a->epochs, "deepmds: epochs per stage")
+        ->check(CLI::Range(1, 10000));
+    cmd->add_option("--seed", a->seed, "deepmds: batch sampling and initialisation seed");
+    cmd->add_option("--out", a->out, "model file to write")->required();
+    cmd->callback([a] {
+      const data::Matrix x = data::read_embeddings(a->input).matrix;
+      if (a->dimension > x.cols) {
+        throw std::invalid_argument("--dimension " + std::to_string(a->dimension) +
+                                    " is above the input dimension " + std::to_string(x.cols));
+      }
+      if (a->method == "pca") {
+        const reduce::PcaModel m = reduce::PcaModel::fit(x, a->dimension);
+        reduce::write_model(a->out, m);
+        std::cout << "wrote " << a->out << ": " << m.describe() << "\n";
+        return;
+      }
+#ifdef VEIL_HAVE_TORCH
+      if (a->labels.empty()) throw std::invalid_argument("deepmds needs --labels (identities)");
+      const std::vector<std::int64_t> labels = read_label_ids(a->labels);
+      reduce::DeepMdsTrainOptions o;
+      o.output_dim = a->dimension;
+      o.epochs_per_stage = a->epochs;
+      o.seed = a->seed;
+      const reduce::DeepMdsModel m =
+          reduce::train_deep_mds(x, labels, o, [](const reduce::TrainProgress& p) {
+            if (p.epoch == p.epochs || p.epoch == 1) {
+              std::cerr << "stage " << p.stage << "/" << p.stages << " (" << p.input_dim << "->"
+                        << p.output_dim << ") epoch " << p.epoch << "/" << p.epochs << ": loss "
+                        << p.loss << "\n";
+            }
+          });
+      reduce::write_model(a->out, m);
+      std::cout << "wrote " << a->out << ": " << m.describe() << "\n";
+#else
+      throw std::runtime_error(
+          "deepmds training is not available in this build (libtorch was not found when it was "
+          "configured: install libtorch-dev, or use --method pca); applying a saved deepmds "
+          "model works without it");
+#endif
+    });
+  }
+  {
+    struct Args {
+      std::string model, input, out;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd =
+        app.add_subcommand("reduce", "Apply a saved reduction model to embeddings (.npy out)");
+    cmd->add_option("--model", a->model, "model file (veil fit-reduction)")->required();
+    cmd->add_option("--input", a->input, "embeddings")->required();
+    cmd->add_option("--out", a->out, ".npy file to write")->required();
+    cmd->callback([a] {
+      const data::Matrix x = data::read_embeddings(a->input).matrix;
+      const auto m = reduce::read_model(a->model, x.cols);
+      data::write_npy(a->out, m->apply(x));
+      std::cout << "wrote " << a->out << ": " << x.rows << " rows, " << m->describe() << "\n";
+    });
+  }
+}
+
+}  // namespace veil::apps
