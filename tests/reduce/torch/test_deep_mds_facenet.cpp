@@ -9,7 +9,7 @@
 
 #include "datasets.h"
 #include "reduce/torch/synthetic.h"
-#include "veil/data/npy.h"
+#include "veil/data/labeled_sets.h"
 #include "veil/reduce/torch/deep_mds_train.h"
 
 namespace veil::reduce {
@@ -36,19 +36,13 @@ Split split_by_identity(const data::Matrix& x, const std::vector<std::int64_t>& 
 
 TEST(DeepMdsFaceNet, HeldOutSamplesKeepTheirCosinesBetterThanARandomProjection) {
   const auto dir = veil::test::datasets_dir();
-  const auto face = dir ? *dir / "faces" / "bollywood10_facenet512" : std::filesystem::path{};
-  if (!dir || !std::filesystem::exists(face / "embeddings.npy")) {
+  if (!dir || !std::filesystem::exists(*dir / "faces" / "bollywood10_facenet512")) {
     GTEST_SKIP() << "shared FaceNet embeddings not present";
   }
-  const auto x = data::read_npy(face / "embeddings.npy");
-  // Names (dtype <U16) -> identity numbers.
-  std::map<std::string, std::int64_t> ids;
-  std::vector<std::int64_t> labels;
-  for (const auto& name : data::read_npy_strings(face / "labels.npy")) {
-    labels.push_back(ids.emplace(name, static_cast<std::int64_t>(ids.size())).first->second);
-  }
-  ASSERT_EQ(x.rows, labels.size());
-  const auto s = split_by_identity(x, labels);
+  const auto face = data::load_facenet(*dir);
+  ASSERT_EQ(face.x.cols, 512u);
+  ASSERT_EQ(face.x.rows, face.labels.size());
+  const auto s = split_by_identity(face.x, face.labels);
 
   DeepMdsTrainOptions o;
   o.output_dim = 32;  // 512 -> 256 -> 128 -> 64 -> 32

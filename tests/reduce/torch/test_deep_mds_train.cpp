@@ -189,6 +189,10 @@ TEST(DeepMdsTrain, RefusesBadInput) {
   options.output_dim = 4;
   train.x.values[5] = std::nanf("");
   EXPECT_THROW(train_deep_mds(train.x, train.labels, options), std::invalid_argument);
+  data::LabeledSet unlabelled;
+  unlabelled.name = "no-labels";
+  unlabelled.x = train.x;
+  EXPECT_THROW(train_deep_mds(unlabelled, options), std::invalid_argument);
   // Every identity a singleton: no genuine pairs to learn from.
   auto lone = identity_set(6, 1, 16, 4, kSpread, 8, 9);
   EXPECT_THROW(train_deep_mds(lone.x, lone.labels, options), std::invalid_argument);

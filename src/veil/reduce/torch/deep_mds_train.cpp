@@ -9,6 +9,7 @@
 #include "veil/reduce/torch/deep_mds_net.h"
 #include "veil/reduce/torch/mds_loss.h"
 #include "veil/reduce/torch/pk_sampler.h"
+#include "veil/reduce/torch/torch_threads.h"
 
 namespace veil::reduce {
 
@@ -19,21 +20,6 @@ namespace {
   throw std::invalid_argument("DeepMdsTrainOptions." + field + ": got " + got + ", expected " +
                               expected);
 }
-
-// torch's intra-op thread count is process-wide: set it for the training and
-// put the caller's value back afterwards.
-class TorchThreads {
- public:
-  explicit TorchThreads(int threads) : saved_(torch::get_num_threads()) {
-    if (threads > 0) torch::set_num_threads(threads);
-  }
-  ~TorchThreads() { torch::set_num_threads(saved_); }
-  TorchThreads(const TorchThreads&) = delete;
-  TorchThreads& operator=(const TorchThreads&) = delete;
-
- private:
-  int saved_;
-};
 
 struct EpochSums {
   double loss = 0, genuine = 0, impostor = 0, covariance = 0, decay = 0;
@@ -134,7 +120,7 @@ DeepMdsNet train_deep_mds_net(const data::Matrix& x, std::span<const std::int64_
   const auto dims = resolve_stage_dims(options, x.cols);
   PkSampler sampler(labels, options.identities_per_batch, options.samples_per_identity,
                     options.seed);
-  TorchThreads threads(options.threads);
+  ScopedTorchThreads threads(options.threads);
   torch::manual_seed(options.seed);  // weight init only; batches come from the Xof
 
   const auto all_x = to_tensor(x);
@@ -228,6 +214,15 @@ DeepMdsNet train_deep_mds_net(const data::Matrix& x, std::span<const std::int64_
 DeepMdsModel train_deep_mds(const data::Matrix& x, std::span<const std::int64_t> labels,
                             const DeepMdsTrainOptions& options, const ProgressFn& progress) {
   return export_model(train_deep_mds_net(x, labels, options, progress));
+}
+
+DeepMdsModel train_deep_mds(const data::LabeledSet& set, const DeepMdsTrainOptions& options,
+                            const ProgressFn& progress) {
+  if (set.labels.empty()) {
+    throw std::invalid_argument("train_deep_mds: set '" + set.name + "' has no labels (" +
+                                std::to_string(set.x.rows) + " rows)");
+  }
+  return train_deep_mds(set.x, set.labels, options, progress);
 }
 
 }  // namespace veil::reduce

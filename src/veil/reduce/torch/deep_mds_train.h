@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "veil/data/labeled_sets.h"
 #include "veil/data/matrix.h"
 #include "veil/reduce/deep_mds.h"
 
@@ -86,5 +87,10 @@ double keep_fraction_at(const DeepMdsTrainOptions& options, std::size_t epoch);
 // than x.rows, non-finite input, or too few identities with two samples.
 DeepMdsModel train_deep_mds(const data::Matrix& x, std::span<const std::int64_t> labels,
                             const DeepMdsTrainOptions& options, const ProgressFn& progress = {});
+
+// The same on a labelled set (data/labeled_sets.h); a set without labels is
+// std::invalid_argument.
+DeepMdsModel train_deep_mds(const data::LabeledSet& set, const DeepMdsTrainOptions& options,
+                            const ProgressFn& progress = {});
 
 }  // namespace veil::reduce
