@@ -8,4 +8,5 @@ void add_keygen_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_gallery_commands(CLI::App& app);
 void add_generate_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 }  // namespace veil::apps
