@@ -137,8 +137,10 @@ nlohmann::json evaluate_set(const EvalSet& set, const EvalOptions& o,
     {
       auto t0 = Clock::now();
       nlohmann::json row = row_base(r, p, Mode::kPlaintext);
-      row.update(
-          top_metrics(set, plain_top(set, p.gallery, p.probes, every, t_threads), every, exact));
+      // none: the exact full-dimension search is this row's search.
+      const data::IntMatrix top =
+          p.model ? plain_top(set, p.gallery, p.probes, every, t_threads) : exact;
+      row.update(top_metrics(set, top, every, exact));
       row["verification"] = verification(set, p.gallery, p.probes);
       row["plaintext_same_probes"] = plain_subset;
       row["ms_per_probe"] = plain_ms_per_probe(p.gallery, p.probes, o.max_probes);

@@ -4,7 +4,6 @@
 #include <iostream>
 #include <map>
 
-#include "veil/data/gallery_probe.h"
 #include "veil/data/identity_calibration.h"
 #include "veil/data/identity_gen.h"
 #include "veil/data/labeled_sets.h"
@@ -142,28 +141,43 @@ EvalSet generated(const LoadOptions& o) {
     s.provenance["calibration"] = {{"reference", "none (generator defaults, uncalibrated)"},
                                    {"reason", e.what()}};
   }
-  p.identities = o.generated_identities;
+  // One population (one seed: the seed also draws the identity subspace, so
+  // another seed would be another population): evaluation identities
+  // [0, N), training identities [N, N + T), disjoint.
+  const std::size_t N = o.generated_identities;
+  const std::size_t T = std::min(N, kMaxTrainIdentities);
+  const std::size_t D = p.ambient_dim;
+  p.identities = N + T;
   p.samples_per_identity = 2;
   const data::IdentityGenerator gen(p);
-  data::GalleryProbe gp = gen.generate_split(1, o.threads);
-  s.gallery = std::move(gp.gallery.x);
-  s.gallery_labels = std::move(gp.gallery.labels);
-  s.probes = std::move(gp.probes.x);
-  s.probe_labels = std::move(gp.probes.labels);
-
-  data::IdentityGenParams tp = p;
-  tp.seed = p.seed + 1;
-  tp.identities = std::min(o.generated_identities, kMaxTrainIdentities);
-  s.train = data::IdentityGenerator(tp).generate_all(o.threads).x;
+  std::vector<float> rows(N * 2 * D);
+  gen.generate(0, N, rows, o.threads);
+  s.gallery = {N, D, std::vector<float>(N * D)};
+  s.probes = {N, D, std::vector<float>(N * D)};
+  for (std::size_t i = 0; i < N; ++i) {
+    std::copy_n(rows.data() + 2 * i * D, D, s.gallery.row(i));
+    std::copy_n(rows.data() + (2 * i + 1) * D, D, s.probes.row(i));
+    s.gallery_labels.push_back(static_cast<std::int64_t>(i));
+    s.probe_labels.push_back(static_cast<std::int64_t>(i));
+  }
+  rows.assign(T * 2 * D, 0.0f);
+  gen.generate(N, T, rows, o.threads);
+  s.train = {T * 2, D, std::move(rows)};
   s.provenance["generator"] = data::to_string(p);
-  s.provenance["train_generator"] = data::to_string(tp);
+  s.provenance["eval_identities"] = N;
+  s.provenance["train_identities"] = T;
   s.protocol =
       "GENERATED DATA (not real faces): identity-structured 512-d embeddings from the "
-      "FaceNet-calibrated generator (see calibration). Reductions fitted on " +
-      std::to_string(tp.identities) + " other identities x 2 samples (seed " +
-      std::to_string(tp.seed) + "); evaluation identities from seed " + std::to_string(p.seed) +
+      "FaceNet-calibrated generator (see calibration), one population (seed " +
+      std::to_string(p.seed) + "). Evaluation identities 0.." + std::to_string(N - 1) +
       ": gallery = sample 0 of every identity, probe = sample 1 (closed set, one mate each). "
-      "Verification pairs: probes x gallery over the first identities.";
+      "Reductions fitted on " +
+      std::to_string(T) + " other identities (" + std::to_string(N) + ".." +
+      std::to_string(N + T - 1) +
+      ") x 2 samples of the same population. (Not a second seed: the seed also draws the "
+      "generator's identity subspace, so another seed is another population and a PCA fitted "
+      "on it projects onto the wrong subspace.) Verification pairs: probes x gallery over the "
+      "first identities.";
   sizes(s);
   return s;
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <iostream>
+#include <string>
 
 #include "eval_plain.h"
 #include "veil/reduce/two_stage.h"
@@ -130,6 +131,7 @@ std::vector<TwoStageRun> run_two_stage(const EvalSet& set,
   for (std::size_t K : Ks) {
     TwoStageRun run;
     run.K = K;
+    const std::string K_label = "two-stage K=" + std::to_string(K);
     run.top = {probe_ids.size(), kTop, std::vector<std::int32_t>(probe_ids.size() * kTop, -1)};
     std::vector<double> total, server_ms, holder_ms;
     for (std::size_t i = 0; i < probe_ids.size(); ++i) {
@@ -143,7 +145,7 @@ std::vector<TwoStageRun> run_two_stage(const EvalSet& set,
       for (const search::Match& match : r.matches)
         if (match.index != self && m < kTop)
           run.top.row(i)[m++] = static_cast<std::int32_t>(match.index);
-      progress(i + 1, probe_ids.size(), "two-stage");
+      progress(i + 1, probe_ids.size(), K_label.c_str());
     }
     run.ms = median(total);
     run.server_ms = median(server_ms);
