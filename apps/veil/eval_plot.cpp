@@ -104,7 +104,8 @@ std::string time_plot(const nlohmann::json& set, const std::string& stem, std::s
     d << "\n\n";
     gp << (i ? ", \\\n     " : "") << "'" << stem << ".dat' index " << i
        << " using 1:2 with points pointsize 1.5 title '" << order[i] << "', \\\n     '" << stem
-       << ".dat' index " << i << " using 1:2:3 with labels offset 0,0.8 font ',8' notitle";
+       << ".dat' index " << i
+       << " using 1:2:3 with labels rotate by 45 left offset 0.4,0.4 font ',7' notitle";
   }
   gp << "\n";
   dat = d.str();

@@ -74,16 +74,16 @@ void set_section(std::ostringstream& md, const nlohmann::json& set) {
     }
   }
   md << "\n";
-  md << "Plaintext rank-1 on the " << set["rows"][0]["plaintext_same_probes"]["probes"]
-     << " probes the encrypted / two-stage rows use: ";
   bool any = false;
   for (const auto& row : set["rows"])
     if (row["mode"] == "plaintext" && row.contains("plaintext_same_probes")) {
-      md << (any ? ", " : "") << row["reduction"].get<std::string>() << " "
+      md << (any ? ", " : "Plaintext rank-1 on the probes the encrypted / two-stage rows use (")
+         << (any ? "" : row["plaintext_same_probes"]["probes"].dump() + "): ")
+         << row["reduction"].get<std::string>() << " "
          << fixed(row["plaintext_same_probes"]["rank1"]);
       any = true;
     }
-  md << (any ? "" : "-") << ".\n\n";
+  if (any) md << ".\n\n";
   if (checked)
     md << "Encrypted check: " << mismatches << " of " << checked
        << " decrypted top-10 lists differ from the plaintext quantised top-10"
