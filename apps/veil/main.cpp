@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   veil::apps::add_generate_command(app);
   veil::apps::add_bench_command(app);
   veil::apps::add_reduce_commands(app);
+  veil::apps::add_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
