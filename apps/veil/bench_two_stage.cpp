@@ -103,12 +103,15 @@ nlohmann::json run_two_stage_bench(const TwoStageBenchOptions& o) {
   }
   std::cerr << "  " << ms_since(t) / 1e3 << " s\n";
 
-  // PCA fitted on other identities of the same population (another seed).
+  // PCA fitted on other identities of the same population: the seed also
+  // draws the identity subspace, so identities [n, n + T) of the same seed.
   data::IdentityGenParams tp = p;
-  tp.identities = o.train_identities;
-  tp.seed = p.seed + 1;
-  const data::LabeledSet train = data::IdentityGenerator(tp).generate_all();
-  out["train"] = data::to_string(tp);
+  tp.identities = o.templates + o.train_identities;
+  data::Matrix train{2 * o.train_identities, D, std::vector<float>(2 * o.train_identities * D)};
+  data::IdentityGenerator(tp).generate(o.templates, o.train_identities, train.values,
+                                       static_cast<unsigned>(threads));
+  out["train"] = "identities [" + std::to_string(o.templates) + ", " +
+                 std::to_string(o.templates + o.train_identities) + ") of the same population";
 
   SearchConfig full = SearchConfig::derive({.dimension = D});
   auto ctx = make_context(full);
@@ -166,8 +169,8 @@ nlohmann::json run_two_stage_bench(const TwoStageBenchOptions& o) {
   full_blocks.clear();  // free the 8 B x D per template before the next layout
 
   for (std::size_t coarse_d : o.coarse_dimensions) {
-    std::cerr << "PCA " << D << "->" << coarse_d << " on " << train.x.rows << " rows...\n";
-    auto pca = std::make_shared<reduce::PcaModel>(reduce::PcaModel::fit(train.x, coarse_d));
+    std::cerr << "PCA " << D << "->" << coarse_d << " on " << train.rows << " rows...\n";
+    auto pca = std::make_shared<reduce::PcaModel>(reduce::PcaModel::fit(train, coarse_d));
     const reduce::TwoStageLayout layout =
         reduce::make_two_stage_layout(SearchConfig::derive({.dimension = coarse_d}), D);
     std::cerr << "encrypting the two-stage gallery (" << layout.block_bytes() / 1e6

@@ -3,6 +3,7 @@
 // DeepMDS++ training needs a libtorch build (VEIL_HAVE_TORCH); without it
 // the command says so and PCA stays available. Applying any model needs no
 // libtorch.
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -45,6 +46,21 @@ bool deep_mds_training_available() {
   return true;
 #else
   return false;
+#endif
+}
+
+std::shared_ptr<const reduce::Reducer> train_deep_mds_for_eval(
+    const data::Matrix& x, const std::vector<std::int64_t>& labels, std::size_t dimension) {
+#ifdef VEIL_HAVE_TORCH
+  reduce::DeepMdsTrainOptions o;
+  o.output_dim = dimension;
+  const std::size_t per_batch = o.identities_per_batch * o.samples_per_identity;
+  const std::size_t batches = (x.rows + per_batch - 1) / per_batch;
+  o.epochs_per_stage = std::clamp<std::size_t>(2000 / std::max<std::size_t>(batches, 1), 2, 20);
+  return std::make_shared<reduce::DeepMdsModel>(reduce::train_deep_mds(x, labels, o));
+#else
+  (void)x, (void)labels, (void)dimension;
+  throw std::runtime_error("deepmds training needs a libtorch build");
 #endif
 }
 

@@ -2,6 +2,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "veil/reduce/model.h"
 
 namespace veil::apps {
 void add_keygen_command(CLI::App& app);
@@ -11,5 +16,9 @@ void add_generate_command(CLI::App& app);
 void add_reduce_commands(CLI::App& app);
 // Whether this build can train DeepMDS++ (libtorch was found at configure time).
 bool deep_mds_training_available();
+// Trains DeepMDS++ (libtorch builds only; std::runtime_error otherwise) with
+// the default options and enough epochs for about 2000 batches per stage.
+std::shared_ptr<const reduce::Reducer> train_deep_mds_for_eval(
+    const data::Matrix& x, const std::vector<std::int64_t>& labels, std::size_t dimension);
 void add_eval_command(CLI::App& app);
 }  // namespace veil::apps

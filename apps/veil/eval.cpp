@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "commands.h"
 #include "eval_data.h"
 #include "eval_encrypted.h"
 #include "eval_plain.h"
@@ -24,7 +25,8 @@ double s_since(Clock::time_point t0) {
 }
 
 const char* kNoDeepMds =
-    "deepmds needs a model: pass --deepmds-model FILE (train with libtorch build)";
+    "deepmds needs libtorch to train (this build has none): pass --deepmds-model FILE, a model "
+    "trained elsewhere with `veil fit-reduction --method deepmds`";
 
 std::string pct(const nlohmann::json& v) {
   std::ostringstream s;
@@ -51,6 +53,11 @@ std::shared_ptr<const reduce::Reducer> make_model(const Reduction& r, const Eval
     std::cerr << "  fitting PCA " << set.dim() << "->" << r.dim << " on " << set.train.rows
               << " rows...\n";
     return std::make_shared<reduce::PcaModel>(reduce::PcaModel::fit(set.train, r.dim));
+  }
+  if (!mds && deep_mds_training_available()) {
+    std::cerr << "  training DeepMDS++ " << set.dim() << "->" << r.dim << " on " << set.train.rows
+              << " rows...\n";
+    return train_deep_mds_for_eval(set.train, set.train_labels, r.dim);
   }
   if (!mds) {
     skip = kNoDeepMds;

@@ -54,6 +54,7 @@ EvalSet facenet(const LoadOptions& o) {
   for (std::size_t r = 0; r < set.x.rows; ++r)
     (seen[set.labels[r]]++ % 2 == 0 ? train_rows : eval_rows).push_back(r);
   s.train = select_rows(set.x, train_rows);
+  for (std::size_t r : train_rows) s.train_labels.push_back(set.labels[r]);
   std::vector<std::int64_t> labels;
   for (std::size_t r : eval_rows) labels.push_back(set.labels[r]);
   leave_one_out(s, select_rows(set.x, eval_rows), std::move(labels));
@@ -81,6 +82,7 @@ EvalSet pixels(DatasetKind kind, const LoadOptions& o) {
     data::LabeledSet test = data::load_mnist(o.datasets, data::MnistSplit::kTest);
     s.name = "mnist";
     s.train = std::move(train.x);
+    s.train_labels = std::move(train.labels);
     eval = std::move(test.x);
     labels = std::move(test.labels);
     s.provenance["source"] = test.note;
@@ -98,6 +100,7 @@ EvalSet pixels(DatasetKind kind, const LoadOptions& o) {
     if (q.queries.labels.empty()) throw std::runtime_error("fmnist: the query set has no labels");
     s.name = "fashion-mnist-small";
     s.train = std::move(train.x);
+    s.train_labels = std::move(train.labels);
     eval = std::move(q.queries.x);
     labels = std::move(q.queries.labels);
     s.provenance["source"] = train.note;
@@ -163,6 +166,8 @@ EvalSet generated(const LoadOptions& o) {
   rows.assign(T * 2 * D, 0.0f);
   gen.generate(N, T, rows, o.threads);
   s.train = {T * 2, D, std::move(rows)};
+  for (std::size_t i = 0; i < 2 * T; ++i)
+    s.train_labels.push_back(static_cast<std::int64_t>(N + i / 2));
   s.provenance["generator"] = data::to_string(p);
   s.provenance["eval_identities"] = N;
   s.provenance["train_identities"] = T;

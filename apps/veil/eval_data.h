@@ -18,7 +18,8 @@ struct EvalSet {
   DatasetKind kind{};
   std::string name;  // the loader's name, e.g. "facenet-bollywood10"
   bool real = true;
-  data::Matrix train;  // rows the reductions are fitted on (raw, as loaded)
+  data::Matrix train;                      // rows the reductions are fitted on (raw, as loaded)
+  std::vector<std::int64_t> train_labels;  // one per train row (DeepMDS++ needs identities)
   data::Matrix gallery;
   std::vector<std::int64_t> gallery_labels;
   // Leave-one-out: the probes are gallery rows (probe_rows[i] is probe i's
