@@ -16,6 +16,7 @@
 #include "bench_two_stage.h"
 #include "commands.h"
 #include "synthetic.h"
+#include "timing.h"
 #include "veil/rlwe/keygen.h"
 #include "veil/search/enroll.h"
 #include "veil/search/key_holder.h"
@@ -26,15 +27,6 @@
 namespace veil::apps {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
 
 // SEAL 4.4 BGV N=4096, HERS kernel with NTT-form operands, size-3 products
 // accumulated, one relinearisation per block: ~24 M template-dimensions per

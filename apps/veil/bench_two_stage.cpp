@@ -14,6 +14,7 @@
 #include <iomanip>
 #include <iostream>
 
+#include "timing.h"
 #include "veil/data/identity_calibration.h"
 #include "veil/data/labeled_sets.h"
 #include "veil/reduce/pca.h"
@@ -29,15 +30,6 @@
 namespace veil::apps {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
 
 // Generator parameters: calibrated to FaceNet's genuine/impostor cosines
 // when the data set is there, else the generator's defaults (said so).

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "eval_plain.h"
+#include "timing.h"
 #include "veil/reduce/two_stage.h"
 #include "veil/rlwe/keygen.h"
 #include "veil/search/enroll.h"
@@ -18,15 +19,6 @@
 namespace veil::apps::eval {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
 
 // Gallery row of probe i under leave-one-out, else none.
 std::size_t self_row(const EvalSet& set, std::size_t probe) {
