@@ -21,6 +21,7 @@ namespace veil::apps {
 
 namespace {
 
+#ifdef VEIL_HAVE_TORCH
 // Integer labels from .npy (integers or strings) or a text file, one per row.
 std::vector<std::int64_t> read_label_ids(const std::filesystem::path& path) {
   std::vector<std::string> names;
@@ -38,6 +39,7 @@ std::vector<std::int64_t> read_label_ids(const std::filesystem::path& path) {
   for (const auto& n : names) out.push_back(ids.emplace(n, ids.size()).first->second);
   return out;
 }
+#endif
 
 }  // namespace
 
