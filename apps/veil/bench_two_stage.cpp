@@ -228,15 +228,16 @@ void print_two_stage_table(const nlohmann::json& r) {
       << "| mode | coarse d | K | rank-1 % | top-1 = single-stage's | ms / probe | speed-up |\n"
          "|---|---|---|---|---|---|---|\n";
   for (const auto& row : r["results"]) {
-    std::cout << std::fixed << std::setprecision(1) << "| " << row["mode"].get<std::string>()
-              << " | " << (row.contains("coarse_dimension") ? row["coarse_dimension"].dump() : "-")
-              << " | " << (row.contains("K") ? row["K"].dump() : "-") << " | "
-              << row["rank1"].get<double>() << " | "
-              << (row.contains("top1_same_as_single_stage")
-                      ? std::to_string(row["top1_same_as_single_stage"].get<double>()) + "%"
-                      : "-")
-              << " | " << row["ms_per_probe"].get<double>() << " | "
-              << (row.contains("speedup") ? row["speedup"].get<double>() : 1.0) << "x |\n";
+    std::cout
+        << std::fixed << std::setprecision(1) << "| " << row["mode"].get<std::string>() << " | "
+        << (row.contains("coarse_dimension") ? row["coarse_dimension"].dump() : "-") << " | "
+        << (row.contains("K") ? row["K"].dump() : "-") << " | " << row["rank1"].get<double>()
+        << " | "
+        << (row.contains("top1_same_as_single_stage")
+                ? std::to_string(std::lround(row["top1_same_as_single_stage"].get<double>())) + "%"
+                : "-")
+        << " | " << row["ms_per_probe"].get<double>() << " | "
+        << (row.contains("speedup") ? row["speedup"].get<double>() : 1.0) << "x |\n";
   }
 }
 
