@@ -4,8 +4,8 @@
 // each, so that it always contains genuine pairs (same identity) as well as
 // impostor pairs. Only identities with at least two samples are drawn;
 // an identity with fewer than K samples contributes all of them. The
-// randomness is a ring::Xof stream keyed by the seed (DESIGN.md: no
-// std::mt19937), so a seed reproduces the exact sequence of batches.
+// randomness is a ring::Xof stream keyed by the seed (DESIGN.md: only
+// cryptographic streams), so a seed reproduces the exact sequence of batches.
 #pragma once
 
 #include <cstddef>
