@@ -166,7 +166,8 @@ TwoStageResult TwoStageSearcher::search(std::span<const float> probe, std::size_
   const search::EncryptedScores scores = server_.score(expanded, stage1_, &scan);
   r.ms.scan = scan.scan_s * 1e3;
   r.ms.switch_down = scan.reduce_s * 1e3;
-  r.scores_bytes = search::save_scores(layout_.coarse, scores).size();
+  if (scores_bytes_ == 0) scores_bytes_ = search::save_scores(layout_.coarse, scores).size();
+  r.scores_bytes = scores_bytes_;
 
   // Key holder, stage 1: in one process it reuses the server's expansion
   // (a deployed key holder expands the probe itself while the server scans).

@@ -16,6 +16,7 @@
 // which K slots are re-scored (an access pattern; see docs/reduce.md).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -112,6 +113,9 @@ class TwoStageSearcher {
   search::RowCipher rows_;
   std::vector<const std::uint32_t*> stage1_;
   std::vector<const std::uint8_t*> stage2_;
+  // Serialised response size: fixed by the block count, measured on the
+  // first search rather than re-serialising 7.5 MB per 1M templates per probe.
+  mutable std::atomic<std::size_t> scores_bytes_{0};
 };
 
 }  // namespace veil::reduce
