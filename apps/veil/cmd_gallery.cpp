@@ -11,6 +11,7 @@
 #include "veil/data/embeddings.h"
 #include "veil/search/parallel.h"
 #include "veil/search/quantize.h"
+#include "veil/search/rerank_wire.h"
 
 namespace veil::apps {
 
@@ -23,11 +24,13 @@ struct Plain {
   std::vector<std::pair<std::string, double>> cosine;
 };
 
+// `scale`: the quantisation the encrypted scores use (the full-dimension
+// scale for a two-stage gallery, whose hits are stage-2 scores).
 Plain plaintext_top(const data::Matrix& gallery, const std::string& stem, const float* probe,
-                    const search::SearchConfig& c, std::size_t k) {
+                    std::uint32_t scale, std::size_t k) {
   Plain out;
-  auto qg = search::quantize_rows(gallery.values, gallery.cols, c.quant_scale);
-  auto qp = search::quantize_rows({probe, gallery.cols}, gallery.cols, c.quant_scale);
+  auto qg = search::quantize_rows(gallery.values, gallery.cols, scale);
+  auto qp = search::quantize_rows({probe, gallery.cols}, gallery.cols, scale);
   std::vector<std::int64_t> scores(gallery.rows);
   std::vector<std::pair<double, std::size_t>> cos(gallery.rows);
   double pn = 0;
@@ -50,7 +53,7 @@ Plain plaintext_top(const data::Matrix& gallery, const std::string& stem, const 
   return out;
 }
 
-void print_comparison(const SearchResult& r, const Plain& p) {
+void print_comparison(const SearchResult& r, const Plain& p, bool two_stage) {
   std::cout << "  rank | encrypted: id, score          | plaintext quantised: id, score | "
                "plaintext float: id, cosine\n";
   bool same = true;
@@ -72,7 +75,11 @@ void print_comparison(const SearchResult& r, const Plain& p) {
   }
   std::cout << "  encrypted scores " << (same ? "equal" : "DIFFER FROM")
             << " the plaintext quantised scores\n";
-  if (!same) throw std::runtime_error("encrypted and plaintext scores differ");
+  if (!same) {
+    throw std::runtime_error(two_stage ? "encrypted and plaintext scores differ (stage 1 missed a "
+                                         "neighbour: raise --candidates)"
+                                       : "encrypted and plaintext scores differ");
+  }
 }
 
 void print_hits(const SearchResult& r, std::size_t probe_row, bool table = true) {
@@ -81,6 +88,11 @@ void print_hits(const SearchResult& r, std::size_t probe_row, bool table = true)
             << r.scan_ms << ", reduce " << r.reduce_ms << "), key holder prepare " << r.prepare_ms
             << " + decrypt " << r.key_holder_ms << " ms, probe " << r.probe_bytes << " B, response "
             << r.response_bytes << " B\n";
+  if (r.candidates) {
+    std::cout << "  stage 2: K = " << r.candidates << ", server gather " << r.gather_ms
+              << " ms, key holder re-score " << r.rescore_ms << " ms, request " << r.request_bytes
+              << " B, rows " << r.rows_bytes << " B\n";
+  }
   if (!table) return;
   std::cout << "  rank  score   cosine  id                              label\n";
   for (const Hit& h : r.hits) {
@@ -100,6 +112,13 @@ nlohmann::json hits_json(const SearchResult& r, std::size_t probe_row) {
                     {"key_holder", r.key_holder_ms}};
   j["probe_bytes"] = r.probe_bytes;
   j["response_bytes"] = r.response_bytes;
+  if (r.candidates) {
+    j["two_stage"] = {{"candidates", r.candidates},
+                      {"gather_ms", r.gather_ms},
+                      {"rescore_ms", r.rescore_ms},
+                      {"request_bytes", r.request_bytes},
+                      {"rows_bytes", r.rows_bytes}};
+  }
   j["matches"] = nlohmann::json::array();
   for (const Hit& h : r.hits) {
     j["matches"].push_back({{"rank", h.rank},
@@ -117,7 +136,7 @@ void add_gallery_commands(CLI::App& app) {
   // enroll
   {
     struct Args {
-      std::string store, keys, input, ids, labels;
+      std::string store, keys, input, ids, labels, reduce;
       EnrollOptions o;
     };
     auto a = std::make_shared<Args>();
@@ -135,6 +154,10 @@ void add_gallery_commands(CLI::App& app) {
                   "encrypt with public.key (third-party enrollment)");
     cmd->add_flag("--public-probes", a->o.public_probes,
                   "new store: probes will be public-key encrypted");
+    cmd->add_option("--reduce", a->reduce,
+                    "new store: a two-stage gallery reduced by this model (veil fit-reduction); "
+                    "existing two-stage store: its model, checked (restores a missing copy)")
+        ->check(CLI::ExistingFile);
     cmd->add_flag("--skip-existing", a->o.skip_existing,
                   "leave out ids already enrolled (resume after a crash)");
     cmd->add_option("--blocks-per-append", a->o.blocks_per_append,
@@ -146,10 +169,12 @@ void add_gallery_commands(CLI::App& app) {
       a->o.input = a->input;
       if (!a->ids.empty()) a->o.ids_file = a->ids;
       if (!a->labels.empty()) a->o.labels_file = a->labels;
+      if (!a->reduce.empty()) a->o.reduce_model = a->reduce;
       KeyDir keys = load_keys(a->keys, a->o.public_key ? static_cast<unsigned>(Need::kGalleryPublic)
                                                        : static_cast<unsigned>(Need::kSecret));
       EnrollResult r = enroll(a->store, keys, a->o);
-      std::cout << (r.created ? "created " : "appended to ") << a->store << ": " << r.templates
+      std::cout << (r.created ? "created " : "appended to ")
+                << (r.two_stage ? "two-stage gallery " : "") << a->store << ": " << r.templates
                 << " templates in " << r.blocks << " blocks"
                 << (r.skipped ? ", " + std::to_string(r.skipped) + " already enrolled" : "") << ", "
                 << std::fixed << std::setprecision(2) << r.seconds << " s (" << std::setprecision(0)
@@ -163,6 +188,7 @@ void add_gallery_commands(CLI::App& app) {
       std::vector<std::size_t> rows;
       std::size_t k = 10, threads = 0;
       std::optional<double> threshold;
+      std::optional<std::size_t> candidates;
       bool json = false;
       std::string compare;
     };
@@ -180,6 +206,11 @@ void add_gallery_commands(CLI::App& app) {
     cmd->add_option("--threshold", a->threshold,
                     "return every match with cosine >= this instead of top-k")
         ->check(CLI::Range(-1.0, 1.0));
+    cmd->add_option("--candidates", a->candidates,
+                    "two-stage galleries: K, the stage-1 candidates re-scored with the full "
+                    "templates (default " +
+                        std::to_string(kDefaultCandidates) + "; the server learns which K slots)")
+        ->check(CLI::Range(std::size_t{1}, static_cast<std::size_t>(search::kMaxCandidates)));
     cmd->add_option("--threads", a->threads, "threads (default: all cores)");
     cmd->add_flag("--json", a->json, "JSON output");
     cmd->add_option(
@@ -190,29 +221,34 @@ void add_gallery_commands(CLI::App& app) {
       KeyDir keys = load_keys(a->keys, Need::kSecret | Need::kExpansion);
       OpenGallery g = open_gallery(a->store, store::Mode::kReadOnly);
       data::Embeddings probes = data::read_embeddings(a->probe);
-      if (probes.matrix.cols != g.config.dimension) {
+      if (probes.matrix.cols != g.dimension()) {
         throw std::runtime_error("probes have dimension " + std::to_string(probes.matrix.cols) +
-                                 ", the gallery " + std::to_string(g.config.dimension));
+                                 ", the gallery " + std::to_string(g.dimension()));
       }
       if (a->rows.empty()) {
         for (std::size_t i = 0; i < probes.matrix.rows; ++i) a->rows.push_back(i);
       }
       nlohmann::json out = nlohmann::json::array();
-      GallerySearcher searcher(g, keys, a->threads ? a->threads : search::default_threads());
+      std::unique_ptr<Searcher> searcher = make_searcher(
+          g, keys, a->candidates, a->threads ? a->threads : search::default_threads());
+      const std::uint32_t scale =
+          g.two_stage ? g.two_stage->layout.full_scale : g.config.quant_scale;
       for (std::size_t row : a->rows) {
         if (row >= probes.matrix.rows) {
           throw std::runtime_error("--row " + std::to_string(row) + " is past the " +
                                    std::to_string(probes.matrix.rows) + " probes");
         }
-        SearchResult r = searcher.search(probes.matrix.row(row), a->k, a->threshold);
+        SearchResult r = searcher->search(probes.matrix.row(row), a->k, a->threshold);
         if (a->json) {
           out.push_back(hits_json(r, row));
         } else if (!a->compare.empty()) {
           print_hits(r, row, false);
           data::Embeddings plain = data::read_embeddings(a->compare);
           print_comparison(
-              r, plaintext_top(plain.matrix, std::filesystem::path(a->compare).stem().string(),
-                               probes.matrix.row(row), g.config, r.hits.size()));
+              r,
+              plaintext_top(plain.matrix, std::filesystem::path(a->compare).stem().string(),
+                            probes.matrix.row(row), scale, r.hits.size()),
+              g.two_stage.has_value());
         } else {
           print_hits(r, row);
         }
@@ -234,7 +270,7 @@ void add_gallery_commands(CLI::App& app) {
     cmd->add_option("--id", a->ids, "external ids to remove")->required();
     cmd->add_flag("--compact", a->compact, "then drop blocks whose templates are all removed");
     cmd->callback([a] {
-      OpenGallery g = open_gallery(a->store, store::Mode::kReadWrite);
+      OpenGallery g = open_gallery(a->store, store::Mode::kReadWrite, NeedModel::kNo);
       std::size_t removed = g.store.remove(a->ids);
       std::cout << "removed " << removed << " templates\n";
       if (a->compact) {
@@ -252,7 +288,7 @@ void add_gallery_commands(CLI::App& app) {
     cmd->add_option("store", *store_dir, "gallery store directory")->required();
     cmd->add_flag("--json", *json, "JSON output");
     cmd->callback([store_dir, json] {
-      OpenGallery g = open_gallery(*store_dir, store::Mode::kReadOnly);
+      OpenGallery g = open_gallery(*store_dir, store::Mode::kReadOnly, NeedModel::kNo);
       store::InfoReport i = g.store.info();
       search::NoiseReport nr = g.config.noise();
       nlohmann::json j = {{"dimension", g.config.dimension},
@@ -268,6 +304,22 @@ void add_gallery_commands(CLI::App& app) {
                           {"noise_margin_sigmas", std::min(nr.decode_sigmas, nr.wrap_sigmas)},
                           {"created", i.created},
                           {"parameters", g.config.describe()}};
+      if (g.two_stage) {
+        const reduce::TwoStageConfig& t = *g.two_stage;
+        j["dimension"] = t.layout.rows.dimension;
+        j["bytes_per_template_slot"] = t.layout.block_bytes() / t.layout.coarse.n;
+        j["search"] = "two-stage";
+        j["stage1_dimension"] = t.layout.coarse.dimension;
+        j["stage2_quant_scale"] = t.layout.full_scale;
+        j["reduction"] = reduce::to_string(t.model_kind) + " " +
+                         std::to_string(t.layout.rows.dimension) + "->" +
+                         std::to_string(t.layout.coarse.dimension);
+        j["reduction_fingerprint"] = reduce::to_hex(t.model);
+        auto problem = model_problem(*store_dir, t);
+        j["reduction_model"] = problem ? *problem : std::string("ok");
+      } else {
+        j["search"] = "single-stage";
+      }
       if (*json) {
         std::cout << j.dump(2) << "\n";
       } else {
@@ -283,8 +335,11 @@ void add_gallery_commands(CLI::App& app) {
         app.add_subcommand("verify-store", "Check every checksum and the index of a gallery store");
     cmd->add_option("store", *store_dir, "gallery store directory")->required();
     cmd->callback([store_dir] {
-      OpenGallery g = open_gallery(*store_dir, store::Mode::kReadOnly);
+      OpenGallery g = open_gallery(*store_dir, store::Mode::kReadOnly, NeedModel::kNo);
       store::VerifyReport r = g.store.verify();
+      if (g.two_stage) {
+        if (auto problem = model_problem(*store_dir, *g.two_stage)) r.problems.push_back(*problem);
+      }
       for (const auto& n : r.notes) std::cout << "note: " << n << "\n";
       for (const auto& p : r.problems) std::cout << "PROBLEM: " << p << "\n";
       std::cout << r.segments_checked << " segments, " << r.blocks_checked << " blocks, "

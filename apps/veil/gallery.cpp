@@ -2,11 +2,15 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <functional>
 #include <iostream>
 #include <set>
 
 #include "veil/data/embeddings.h"
 #include "veil/data/text.h"
+#include "veil/io/envelope.h"
+#include "veil/io/errors.h"
 #include "veil/search/enroll.h"
 #include "veil/search/parallel.h"
 #include "veil/search/probe.h"
@@ -25,16 +29,85 @@ double ms_since(Clock::time_point t0) {
 bool store_exists(const fs::path& dir) { return fs::exists(dir / "manifest.json"); }
 }  // namespace
 
-OpenGallery open_gallery(const fs::path& dir, store::Mode mode) {
+std::optional<std::string> model_problem(const fs::path& dir, const reduce::TwoStageConfig& c) {
+  const fs::path path = dir / kModelFileName;
+  if (!fs::exists(path)) {
+    return path.string() +
+           " is missing: a two-stage gallery needs the reduction model it was made with "
+           "(veil enroll --reduce MODEL restores it)";
+  }
+  try {
+    reduce::check_model(c, *reduce::read_model(path));
+  } catch (const io::FormatError& e) {
+    return e.what();  // names the file
+  } catch (const std::exception& e) {
+    return path.string() + ": " + e.what();
+  }
+  return std::nullopt;
+}
+
+OpenGallery open_gallery(const fs::path& dir, store::Mode mode, NeedModel need_model) {
   if (!store_exists(dir))
     throw std::runtime_error(dir.string() + " is not a gallery store (no manifest.json)");
   store::GalleryStore s = store::GalleryStore::open(dir, mode);
-  search::SearchConfig c = search::load_config(s.config().search_config);
-  if (s.config().block_bytes != c.block_bytes() || s.config().slots_per_block != c.n) {
+  const std::vector<std::uint8_t>& bytes = s.config().search_config;
+  std::optional<reduce::TwoStageConfig> two_stage;
+  search::SearchConfig c;
+  std::size_t block_bytes = 0;
+  if (io::peek_type(bytes) == io::ObjectType::TwoStageConfig) {
+    two_stage = reduce::load_two_stage_config(bytes);
+    c = two_stage->layout.coarse;
+    block_bytes = two_stage->layout.block_bytes();
+  } else {
+    c = search::load_config(bytes);
+    block_bytes = c.block_bytes();
+  }
+  if (s.config().block_bytes != block_bytes || s.config().slots_per_block != c.n) {
     throw std::runtime_error("store geometry does not match its search configuration");
   }
-  return {std::move(s), c};
+  OpenGallery g{std::move(s), c, two_stage, nullptr};
+  if (two_stage && need_model == NeedModel::kYes) {
+    if (auto problem = model_problem(dir, *two_stage)) throw std::runtime_error(*problem);
+    g.model = reduce::read_model(dir / kModelFileName);
+  }
+  return g;
 }
+
+namespace {
+
+// Rows `keep` of `q`, in that order.
+search::QuantizedRows select_rows(const search::QuantizedRows& q,
+                                  const std::vector<std::size_t>& keep) {
+  search::QuantizedRows out{.rows = keep.size(), .dimension = q.dimension, .values = {}};
+  out.values.reserve(keep.size() * q.dimension);
+  for (std::size_t i : keep) out.values.insert(out.values.end(), q.row(i).begin(), q.row(i).end());
+  return out;
+}
+
+// A new two-stage store's model, or the one given for an existing store
+// (checked against it; written back when its file is missing).
+std::shared_ptr<const reduce::Reducer> two_stage_model(OpenGallery& g, const fs::path& dir,
+                                                       const EnrollOptions& o) {
+  if (!g.two_stage) {
+    throw std::runtime_error(dir.string() +
+                             " is a single-stage gallery: --reduce applies only when a store "
+                             "is created");
+  }
+  if (!o.reduce_model) {
+    if (auto problem = model_problem(dir, *g.two_stage)) throw std::runtime_error(*problem);
+    return reduce::read_model(dir / kModelFileName);
+  }
+  std::shared_ptr<const reduce::Reducer> m = reduce::read_model(*o.reduce_model);
+  try {
+    reduce::check_model(*g.two_stage, *m);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(o.reduce_model->string() + ": " + e.what());
+  }
+  if (model_problem(dir, *g.two_stage)) reduce::write_model(dir / kModelFileName, *m);
+  return m;
+}
+
+}  // namespace
 
 EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollOptions& o) {
   EnrollResult result;
@@ -66,74 +139,132 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
       throw std::runtime_error("id '" + id + "' appears twice in the input");
   }
 
+  if (o.reduce_model && (o.public_key || o.public_probes)) {
+    throw std::runtime_error(
+        "--reduce makes a two-stage gallery, which needs the secret key for enrollment and "
+        "probes (the key holder re-scores the candidates); leave out --public-key and "
+        "--public-probes");
+  }
   std::optional<OpenGallery> g;
+  std::shared_ptr<const reduce::Reducer> model;
   if (store_exists(store_dir)) {
-    g.emplace(open_gallery(store_dir, store::Mode::kReadWrite));
-    if (g->config.dimension != d) {
+    g.emplace(open_gallery(store_dir, store::Mode::kReadWrite, NeedModel::kNo));
+    if (g->two_stage || o.reduce_model) model = two_stage_model(*g, store_dir, o);
+    if (g->dimension() != d) {
       throw std::runtime_error("the gallery holds templates of dimension " +
-                               std::to_string(g->config.dimension) + "; " + o.input.string() +
+                               std::to_string(g->dimension()) + "; " + o.input.string() +
                                " has dimension " + std::to_string(d));
+    }
+    if (g->two_stage && o.public_key) {
+      throw std::runtime_error(
+          "a two-stage gallery is enrolled with the secret key, not --public-key");
     }
   } else {
     using search::Encryption;
-    search::SearchConfig c =
-        config_for(d, o.public_key ? Encryption::kPublicKey : Encryption::kSecretKey,
-                   o.public_probes ? Encryption::kPublicKey : Encryption::kSecretKey);
+    std::vector<std::uint8_t> config_bytes;
+    search::SearchConfig c;
+    std::optional<reduce::TwoStageConfig> ts;
+    std::size_t block_bytes = 0;
+    if (o.reduce_model) {
+      model = reduce::read_model(*o.reduce_model);
+      if (model->input_dim() != d) {
+        throw std::runtime_error(o.reduce_model->string() + " reduces " +
+                                 std::to_string(model->input_dim()) + "-d templates; " +
+                                 o.input.string() + " has dimension " + std::to_string(d));
+      }
+      c = config_for(model->output_dim(), Encryption::kSecretKey, Encryption::kSecretKey);
+      ts = reduce::make_two_stage_config(c, *model);
+      config_bytes = reduce::save_two_stage_config(*ts, keys.ctx->id());
+      block_bytes = ts->layout.block_bytes();
+    } else {
+      c = config_for(d, o.public_key ? Encryption::kPublicKey : Encryption::kSecretKey,
+                     o.public_probes ? Encryption::kPublicKey : Encryption::kSecretKey);
+      config_bytes = search::save_config(c, keys.ctx->id());
+      block_bytes = c.block_bytes();
+    }
     store::StoreConfig sc{.param_id = keys.ctx->id(),
-                          .block_bytes = c.block_bytes(),
+                          .block_bytes = block_bytes,
                           .slots_per_block = static_cast<std::uint32_t>(c.n),
-                          .search_config = search::save_config(c, keys.ctx->id())};
-    g.emplace(OpenGallery{store::GalleryStore::create(store_dir, sc), c});
+                          .search_config = std::move(config_bytes)};
+    g.emplace(OpenGallery{store::GalleryStore::create(store_dir, sc), c, ts, model});
+    // Before any block: a crash here leaves an empty store whose model
+    // file `enroll --reduce` writes again.
+    if (model) reduce::write_model(store_dir / kModelFileName, *model);
     result.created = true;
   }
+  result.two_stage = g->two_stage.has_value();
   if (g->store.config().param_id != keys.ctx->id()) {
     throw std::runtime_error("the gallery was made with other keys (parameter set " +
                              std::to_string(g->store.config().param_id) + ")");
   }
-  // Validates every row (finite, non-zero) before anything is encrypted.
-  search::QuantizedRows all = search::quantize_rows(emb.matrix.values, d, g->config.quant_scale);
-  search::QuantizedRows q{.rows = 0, .dimension = d, .values = {}};
-  std::vector<std::string> kept_ids, kept_labels;
+  std::vector<std::size_t> keep;
   for (std::size_t i = 0; i < rows; ++i) {
-    if (g->store.find(ids[i])) {
-      if (!o.skip_existing) {
-        throw std::runtime_error(
-            "id '" + ids[i] +
-            "' is already enrolled; nothing was added (--skip-existing resumes an "
-            "interrupted enrollment)");
-      }
+    if (!g->store.find(ids[i])) {
+      keep.push_back(i);
+    } else if (!o.skip_existing) {
+      throw std::runtime_error("id '" + ids[i] +
+                               "' is already enrolled; nothing was added (--skip-existing resumes "
+                               "an interrupted enrollment)");
+    } else {
       ++result.skipped;
-      continue;
     }
-    q.values.insert(q.values.end(), all.row(i).begin(), all.row(i).end());
-    ++q.rows;
+  }
+  std::vector<std::string> kept_ids, kept_labels;
+  for (std::size_t i : keep) {
     kept_ids.push_back(ids[i]);
     if (!labels.empty()) kept_labels.push_back(labels[i]);
   }
   ids = std::move(kept_ids);
   labels = std::move(kept_labels);
-  const std::size_t todo = q.rows;
+  const std::size_t todo = keep.size();
+  // Every row is checked (finite, non-zero; reducible) before anything is
+  // encrypted, so bad input adds nothing.
+  std::function<void(std::size_t, std::size_t, std::span<std::uint8_t>, std::size_t)> encrypt;
+  std::size_t block_bytes = 0;
   std::optional<search::GalleryEncryptor> enc;
-  if (o.public_key) {
-    if (!keys.gallery_pk) throw std::runtime_error("--public-key needs gallery.pub");
-    enc.emplace(g->config, keys.ctx, *keys.gallery_pk);
+  std::optional<reduce::TwoStageEnroller> two;
+  std::optional<reduce::TwoStageRows> prepared;
+  search::QuantizedRows q;
+  if (g->two_stage) {
+    if (!keys.sk) throw std::runtime_error("enrolling a two-stage gallery needs secret.key");
+    two.emplace(g->two_stage->layout, keys.ctx, *keys.sk, model);
+    const reduce::TwoStageRows all = two->prepare(emb.matrix);
+    prepared.emplace(
+        reduce::TwoStageRows{select_rows(all.full, keep), select_rows(all.coarse, keep)});
+    block_bytes = g->two_stage->layout.block_bytes();
+    encrypt = [&](std::size_t first, std::size_t count, std::span<std::uint8_t> out,
+                  std::size_t threads) {
+      two->encrypt_block(*prepared, first, count, out, threads);
+    };
   } else {
-    if (!keys.sk) throw std::runtime_error("enrolling with the secret key needs secret.key");
-    enc.emplace(g->config, keys.ctx, *keys.sk);
+    q = select_rows(search::quantize_rows(emb.matrix.values, d, g->config.quant_scale), keep);
+    if (o.public_key) {
+      if (!keys.gallery_pk) throw std::runtime_error("--public-key needs gallery.pub");
+      enc.emplace(g->config, keys.ctx, *keys.gallery_pk);
+    } else {
+      if (!keys.sk) throw std::runtime_error("enrolling with the secret key needs secret.key");
+      enc.emplace(g->config, keys.ctx, *keys.sk);
+    }
+    block_bytes = g->config.block_bytes();
+    encrypt = [&](std::size_t first, std::size_t count, std::span<std::uint8_t> out,
+                  std::size_t threads) {
+      const search::Words w = enc->encrypt_block(q, first, count, threads);
+      std::memcpy(out.data(), w.data(), out.size());
+    };
   }
   const std::size_t threads = o.threads ? o.threads : search::default_threads();
   const std::size_t n = g->config.n;
   const std::size_t total_blocks = (todo + n - 1) / n;
   for (std::size_t b0 = 0; b0 < total_blocks; b0 += o.blocks_per_append) {
     const std::size_t b1 = std::min(total_blocks, b0 + o.blocks_per_append);
-    std::vector<search::Words> words;
+    std::vector<std::vector<std::uint8_t>> bytes;
     std::vector<store::BlockInput> inputs;
     for (std::size_t b = b0; b < b1; ++b) {
       const std::size_t first = b * n, count = std::min(n, todo - first);
-      words.push_back(enc->encrypt_block(q, first, count, threads));
+      bytes.emplace_back(block_bytes);
+      encrypt(first, count, bytes.back(), threads);
       store::BlockInput in;
-      in.bytes = {reinterpret_cast<const std::uint8_t*>(words.back().data()),
-                  words.back().size() * 4};
+      in.bytes = bytes.back();
       in.ids.assign(ids.begin() + first, ids.begin() + first + count);
       if (!labels.empty()) in.labels.assign(labels.begin() + first, labels.begin() + first + count);
       inputs.push_back(std::move(in));
@@ -165,6 +296,16 @@ const OpenGallery& same_keys(const OpenGallery& g, const KeyDir& keys) {
   if (g.store.config().param_id != keys.ctx->id())
     throw std::runtime_error("the gallery was made with other keys");
   return g;
+}
+// Matches (slot indices, best first) as ranked hits with ids and labels.
+std::vector<Hit> to_hits(const store::GalleryStore& store, std::size_t n,
+                         const std::vector<search::Match>& matches, double unit) {
+  std::vector<Hit> hits;
+  for (std::size_t i = 0; i < matches.size(); ++i) {
+    auto info = store.slot(matches[i].index / n, static_cast<std::uint32_t>(matches[i].index % n));
+    hits.push_back({i + 1, info->id, info->label, matches[i].score, matches[i].score / unit});
+  }
+  return hits;
 }
 }  // namespace
 
@@ -224,12 +365,69 @@ SearchResult GallerySearcher::search(const float* probe, std::size_t k,
     matches = search::top_k(all, k, live);
   }
   r.key_holder_ms = ms_since(t0);
-  for (std::size_t i = 0; i < matches.size(); ++i) {
-    auto info =
-        g_.store.slot(matches[i].index / n, static_cast<std::uint32_t>(matches[i].index % n));
-    r.hits.push_back({i + 1, info->id, info->label, matches[i].score, matches[i].score / unit});
-  }
+  r.hits = to_hits(g_.store, n, matches, unit);
   return r;
+}
+
+TwoStageGallerySearcher::TwoStageGallerySearcher(const OpenGallery& g, const KeyDir& keys,
+                                                 std::size_t candidates, std::size_t threads)
+    : g_(same_keys(g, keys)), candidates_(candidates) {
+  if (!g.two_stage || !g.model) {
+    throw std::logic_error("TwoStageGallerySearcher needs a two-stage gallery and its model");
+  }
+  g.store.advise_sequential();
+  std::vector<const std::uint8_t*> blocks;
+  for (std::size_t b = 0; b < g.store.block_count(); ++b) blocks.push_back(g.store.block(b).data());
+  searcher_ = std::make_unique<reduce::TwoStageSearcher>(
+      g.two_stage->layout, keys.ctx, need_secret(keys), need_expansion(keys), g.model,
+      std::move(blocks), g.store.block_count() * g.config.n, threads);
+}
+
+SearchResult TwoStageGallerySearcher::search(const float* probe, std::size_t k,
+                                             std::optional<double> threshold) const {
+  const reduce::TwoStageLayout& l = g_.two_stage->layout;
+  const std::size_t n = l.coarse.n;
+  const std::size_t K = std::max(candidates_, k);
+  // A threshold keeps every re-scored candidate at or above it.
+  reduce::TwoStageResult t =
+      searcher_->search({probe, l.rows.dimension}, K, threshold ? K : k, [&](std::size_t i) {
+        return g_.store.slot(i / n, static_cast<std::uint32_t>(i % n)).has_value();
+      });
+  const double unit = static_cast<double>(l.full_scale) * l.full_scale;
+  if (threshold) {
+    const auto min_score = static_cast<std::int64_t>(std::ceil(*threshold * unit));
+    std::erase_if(t.matches, [&](const search::Match& m) { return m.score < min_score; });
+  }
+  SearchResult r;
+  r.hits = to_hits(g_.store, n, t.matches, unit);
+  r.expand_ms = t.ms.expand;
+  r.scan_ms = t.ms.scan;
+  r.reduce_ms = t.ms.switch_down;
+  r.prepare_ms = t.ms.prepare;
+  r.key_holder_ms = t.ms.decrypt + t.ms.select;
+  r.probe_bytes = t.probe_bytes;
+  r.response_bytes = t.scores_bytes;
+  r.candidates = K;
+  r.gather_ms = t.ms.gather;
+  r.rescore_ms = t.ms.rescore;
+  r.request_bytes = t.request_bytes;
+  r.rows_bytes = t.rows_bytes;
+  return r;
+}
+
+std::unique_ptr<Searcher> make_searcher(const OpenGallery& g, const KeyDir& keys,
+                                        std::optional<std::size_t> candidates,
+                                        std::size_t threads) {
+  if (g.two_stage) {
+    return std::make_unique<TwoStageGallerySearcher>(
+        g, keys, candidates.value_or(kDefaultCandidates), threads);
+  }
+  if (candidates) {
+    throw std::runtime_error(
+        "--candidates applies to two-stage galleries (made with veil enroll --reduce); this "
+        "gallery is single-stage");
+  }
+  return std::make_unique<GallerySearcher>(g, keys, threads);
 }
 
 }  // namespace veil::apps

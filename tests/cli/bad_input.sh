@@ -5,11 +5,7 @@ set -euo pipefail
 VEIL=$1
 WORK=$(mktemp -d /tmp/veil-bad.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-fails() {  # fails <pattern> <command...>: must exit non-zero with <pattern> on stderr
-  local pattern=$1; shift
-  if "$@" >"$WORK/out" 2>"$WORK/err"; then echo "expected failure: $*"; exit 1; fi
-  grep -q -- "$pattern" "$WORK/err" || { echo "missing '$pattern' in: $(cat "$WORK/err")"; exit 1; }
-}
+source "$(dirname "$0")/lib.sh"
 "$VEIL" keygen "$WORK/keys" >/dev/null
 fails "refusing to overwrite" "$VEIL" keygen "$WORK/keys"
 "$VEIL" generate "$WORK/g16" --n 100 --d 16 >/dev/null

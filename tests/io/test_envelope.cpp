@@ -82,7 +82,25 @@ TEST(Envelope, TypeNames) {
   EXPECT_FALSE(is_known(static_cast<ObjectType>(0)));
   EXPECT_TRUE(is_known(ObjectType::GalleryPublicKey));
   EXPECT_TRUE(is_known(ObjectType::ReductionModel));
-  EXPECT_FALSE(is_known(static_cast<ObjectType>(16)));
+  EXPECT_TRUE(is_known(ObjectType::TwoStageConfig));
+  EXPECT_TRUE(is_known(ObjectType::CandidateRequest));
+  EXPECT_EQ(describe(ObjectType::CandidateRows), "CandidateRows(18)");
+  EXPECT_FALSE(is_known(static_cast<ObjectType>(19)));
+}
+
+TEST(Envelope, PeekTypeReadsOnlyMagicVersionAndType) {
+  auto sealed = seal_envelope(ObjectType::TwoStageConfig, kParamId, random_bytes(10));
+  EXPECT_EQ(peek_type(sealed), ObjectType::TwoStageConfig);
+  sealed.back() ^= 1;  // checksum no longer matches: peek does not care
+  EXPECT_EQ(peek_type(sealed), ObjectType::TwoStageConfig);
+  auto bad_magic = sealed;
+  bad_magic[0] = 'X';
+  EXPECT_EQ(peek_type(bad_magic), std::nullopt);
+  auto bad_version = sealed;
+  bad_version[kEnvelopeVersionOffset] = 9;
+  EXPECT_EQ(peek_type(bad_version), std::nullopt);
+  EXPECT_EQ(peek_type(std::span(sealed).first(kEnvelopeHeaderSize - 1)), std::nullopt);
+  EXPECT_EQ(peek_type({}), std::nullopt);
 }
 
 TEST(Envelope, RoundTripsEveryTypeAndSize) {

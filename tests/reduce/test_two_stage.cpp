@@ -117,7 +117,40 @@ TEST(TwoStage, StageOneRanksLikeThePlaintextReducedSearch) {
     EXPECT_EQ(r.coarse[i].score, expect[i].score) << i;
   }
   EXPECT_GT(r.probe_bytes, 0u);
-  EXPECT_EQ(r.rows_bytes, 50u * (8 + 16 + kFull));
+  // The serialised messages: envelope header, version and counts, then per
+  // candidate its slot (request) or slot, nonce and row (rows).
+  EXPECT_EQ(r.request_bytes, 64u + 12 + 50u * 8);
+  EXPECT_EQ(r.rows_bytes, 64u + 20 + 50u * (8 + 16 + kFull));
+}
+
+TEST(TwoStage, SlotFilterKeepsRemovedTemplatesOut) {
+  TwoStageFixture f;
+  const TwoStageSearcher s = f.searcher();
+  const std::vector<float> probe = f.probe_near(1234);
+  const TwoStageResult all = s.search(probe, 100, 5);
+  ASSERT_EQ(all.matches[0].index, 1234u);
+  // Remove the best match and every even slot.
+  auto live = [](std::size_t i) { return i != 1234 && i % 2 == 1; };
+  const TwoStageResult r = s.search(probe, 100, 5, live);
+  ASSERT_EQ(r.coarse.size(), 100u);
+  for (const auto& m : r.coarse) EXPECT_TRUE(live(m.index)) << m.index;
+  for (const auto& m : r.matches) EXPECT_TRUE(live(m.index)) << m.index;
+}
+
+TEST(TwoStage, PrepareRefusesABadRowBeforeAnyBlock) {
+  TwoStageFixture f;
+  TwoStageEnroller e(f.layout, f.party.ctx, f.party.sk, f.reducer);
+  data::Matrix bad = f.full;
+  bad.row(4999)[0] = std::nanf("");  // in the last block
+  EXPECT_THROW(e.prepare(bad), search::InputError);
+  // A row the model maps to zero (its first kCoarse values are zero).
+  data::Matrix zero_reduced = f.full;
+  std::fill(zero_reduced.row(10), zero_reduced.row(10) + kCoarse, 0.0f);
+  EXPECT_THROW(e.prepare(zero_reduced), search::InputError);
+  const TwoStageRows rows = e.prepare(f.full);
+  EXPECT_EQ(rows.rows(), kTemplates);
+  BlockBytes out(f.layout.block_bytes());
+  EXPECT_THROW(e.encrypt_block(rows, kTemplates - 10, 20, out, 1), std::invalid_argument);
 }
 
 TEST(TwoStage, BadInputIsRefused) {

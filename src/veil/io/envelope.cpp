@@ -89,6 +89,12 @@ std::string to_string(ObjectType type) {
       return "GalleryPublicKey";
     case ObjectType::ReductionModel:
       return "ReductionModel";
+    case ObjectType::TwoStageConfig:
+      return "TwoStageConfig";
+    case ObjectType::CandidateRequest:
+      return "CandidateRequest";
+    case ObjectType::CandidateRows:
+      return "CandidateRows";
   }
   return "unknown";
 }
@@ -98,6 +104,16 @@ std::string describe(ObjectType type) {
 }
 
 bool is_known(ObjectType type) { return to_string(type) != "unknown"; }
+
+std::optional<ObjectType> peek_type(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < kEnvelopeHeaderSize ||
+      std::memcmp(bytes.data(), kEnvelopeMagic, sizeof kEnvelopeMagic) != 0) {
+    return std::nullopt;
+  }
+  ByteReader r(bytes.subspan(kEnvelopeVersionOffset));
+  if (r.get_u16("format version") != kEnvelopeVersion) return std::nullopt;
+  return static_cast<ObjectType>(r.get_u16("object type"));
+}
 
 std::vector<std::uint8_t> seal_envelope(ObjectType type, std::uint64_t param_id,
                                         std::span<const std::uint8_t> payload) {

@@ -43,6 +43,10 @@ enum class ObjectType : std::uint16_t {
   GalleryPublicKey = 14,  // per-dimension public keys for third-party enrollment
   // Dimensionality reduction (reduce/ layer).
   ReductionModel = 15,  // a trained PCA or DeepMDS++ map, input and output dimensions
+  TwoStageConfig = 16,  // a two-stage gallery: coarse search config, full rows, model fingerprint
+  // Stage 2 of a two-stage search (search/rerank_wire.h).
+  CandidateRequest = 17,  // the key holder's K slots to re-score
+  CandidateRows = 18,     // the server's K encrypted rows
 };
 
 // "Ciphertext", ...; "unknown" for a value outside the enumeration.
@@ -66,6 +70,11 @@ inline constexpr std::size_t kEnvelopePaddingOffset = 12;
 inline constexpr std::size_t kEnvelopeParamIdOffset = 16;
 inline constexpr std::size_t kEnvelopePayloadSizeOffset = 24;
 inline constexpr std::size_t kEnvelopeChecksumOffset = 32;
+
+// The type field of bytes that start like an envelope (magic and version);
+// nullopt otherwise. Checks nothing else: open_envelope() still validates.
+// For readers that accept more than one type (a store's search config).
+std::optional<ObjectType> peek_type(std::span<const std::uint8_t> bytes);
 
 struct Envelope {
   ObjectType type;

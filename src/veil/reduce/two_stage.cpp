@@ -7,6 +7,7 @@
 #include <string>
 
 #include "veil/search/quantize.h"
+#include "veil/search/rerank_wire.h"
 
 namespace veil::reduce {
 
@@ -79,29 +80,44 @@ TwoStageEnroller::TwoStageEnroller(const TwoStageLayout& layout, rlwe::ContextPt
   check_reducer(layout_, *reducer_);
 }
 
-void TwoStageEnroller::encrypt_block(const data::Matrix& full, std::size_t first, std::size_t count,
-                                     std::span<std::uint8_t> out, std::size_t threads) const {
+TwoStageRows TwoStageEnroller::prepare(const data::Matrix& full) const {
   if (full.cols != layout_.rows.dimension) {
     throw search::InputError("two-stage enrollment: templates have dimension " +
                              std::to_string(full.cols) + ", expected " +
                              std::to_string(layout_.rows.dimension));
   }
-  if (out.size() != layout_.block_bytes() || first > full.rows || count > full.rows - first ||
+  TwoStageRows out;
+  // Quantising first refuses bad rows (NaN, zero) before the model runs.
+  out.full = search::quantize_rows(full.values, full.cols, layout_.full_scale);
+  const data::Matrix reduced = reducer_->apply(full);
+  out.coarse = search::quantize_rows(reduced.values, reduced.cols, layout_.coarse.quant_scale);
+  return out;
+}
+
+void TwoStageEnroller::encrypt_block(const TwoStageRows& rows, std::size_t first, std::size_t count,
+                                     std::span<std::uint8_t> out, std::size_t threads) const {
+  if (rows.full.dimension != layout_.rows.dimension ||
+      rows.coarse.dimension != layout_.coarse.dimension || rows.coarse.rows != rows.full.rows) {
+    throw std::invalid_argument("two-stage enrollment: rows prepared for another layout");
+  }
+  if (out.size() != layout_.block_bytes() || first > rows.rows() || count > rows.rows() - first ||
       count > layout_.coarse.n || count == 0) {
     throw std::invalid_argument("two-stage enrollment: rows [" + std::to_string(first) + ", +" +
-                                std::to_string(count) + ") of " + std::to_string(full.rows) +
+                                std::to_string(count) + ") of " + std::to_string(rows.rows()) +
                                 " into a block of " + std::to_string(out.size()) + " bytes");
   }
-  const data::Matrix part = slice_rows(full, first, count);
-  // Quantising first refuses bad rows (NaN, zero) before any work.
-  const search::QuantizedRows q_full =
-      search::quantize_rows(part.values, part.cols, layout_.full_scale, first);
-  const data::Matrix reduced = reducer_->apply(part);
-  const search::QuantizedRows q_coarse =
-      search::quantize_rows(reduced.values, reduced.cols, layout_.coarse.quant_scale, first);
-  const search::Words words = stage1_.encrypt_block(q_coarse, 0, count, threads);
+  const search::Words words = stage1_.encrypt_block(rows.coarse, first, count, threads);
   std::memcpy(out.data(), words.data(), layout_.stage1_bytes());
-  stage2_.encrypt_block(q_full, 0, count, out.subspan(layout_.stage1_bytes()));
+  stage2_.encrypt_block(rows.full, first, count, out.subspan(layout_.stage1_bytes()));
+}
+
+void TwoStageEnroller::encrypt_block(const data::Matrix& full, std::size_t first, std::size_t count,
+                                     std::span<std::uint8_t> out, std::size_t threads) const {
+  if (first > full.rows || count > full.rows - first) {
+    throw std::invalid_argument("two-stage enrollment: rows [" + std::to_string(first) + ", +" +
+                                std::to_string(count) + ") of " + std::to_string(full.rows));
+  }
+  encrypt_block(prepare(slice_rows(full, first, count)), 0, count, out, threads);
 }
 
 TwoStageSearcher::TwoStageSearcher(const TwoStageLayout& layout, rlwe::ContextPtr ctx,
@@ -133,7 +149,7 @@ TwoStageSearcher::TwoStageSearcher(const TwoStageLayout& layout, rlwe::ContextPt
 }
 
 TwoStageResult TwoStageSearcher::search(std::span<const float> probe, std::size_t candidates,
-                                        std::size_t k) const {
+                                        std::size_t k, const SlotFilter& live) const {
   if (probe.size() != layout_.rows.dimension) {
     throw search::InputError("two-stage search: probe has dimension " +
                              std::to_string(probe.size()) + ", expected " +
@@ -178,22 +194,30 @@ TwoStageResult TwoStageSearcher::search(std::span<const float> probe, std::size_
   const std::vector<std::int64_t> coarse = key_holder_.decrypt(scores, key, threads_);
   r.ms.decrypt = ms_since(t);
   t = Clock::now();
-  r.coarse = search::top_k(coarse, candidates, [this](std::size_t i) { return i < templates_; });
+  r.coarse =
+      live ? search::top_k(coarse, candidates,
+                           [&](std::size_t i) { return i < templates_ && live(i); })
+           : search::top_k(coarse, candidates, [this](std::size_t i) { return i < templates_; });
   std::vector<std::uint64_t> wanted;
   wanted.reserve(r.coarse.size());
   for (const search::Match& m : r.coarse) wanted.push_back(m.index);
+  const std::vector<std::uint8_t> request = search::save_candidate_request(ctx_->id(), wanted);
   r.ms.select = ms_since(t);
-  r.request_bytes = wanted.size() * sizeof(std::uint64_t);
+  r.request_bytes = request.size();
 
   // Server, stage 2: only the K requested rows.
   t = Clock::now();
-  const search::CandidateRows rows = search::gather_rows(layout_.rows, stage2_, wanted);
+  const std::vector<std::uint8_t> answer = search::save_candidate_rows(
+      ctx_->id(), search::gather_rows(layout_.rows, stage2_,
+                                      search::load_candidate_request(
+                                          request, ctx_->id(), stage2_.size() * layout_.rows.n)));
   r.ms.gather = ms_since(t);
-  r.rows_bytes = rows.index.size() * 8 + rows.nonces.size() + rows.rows.size();
+  r.rows_bytes = answer.size();
 
   // Key holder, stage 2.
   t = Clock::now();
-  r.matches = rows_.rescore(rows, q_full.row(0), k);
+  r.matches = rows_.rescore(search::load_candidate_rows(answer, ctx_->id(), layout_.rows, wanted),
+                            q_full.row(0), k);
   r.ms.rescore = ms_since(t);
   return r;
 }

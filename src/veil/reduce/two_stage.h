@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -48,13 +49,27 @@ struct TwoStageLayout {
 TwoStageLayout make_two_stage_layout(const search::SearchConfig& coarse, std::size_t full_dimension,
                                      std::uint32_t full_scale = search::kMaxQuantScale);
 
+// Templates quantised for both stages: what TwoStageEnroller encrypts.
+struct TwoStageRows {
+  search::QuantizedRows full;    // full dimension, layout.full_scale
+  search::QuantizedRows coarse;  // reduced, layout.coarse.quant_scale
+  std::size_t rows() const { return full.rows; }
+};
+
 // The key holder's enrollment: full-dimension rows in, two-stage blocks out.
 class TwoStageEnroller {
  public:
   // `reducer` maps the full dimension to layout.coarse.dimension.
   TwoStageEnroller(const TwoStageLayout& layout, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk,
                    std::shared_ptr<const Reducer> reducer);
-  // Rows [first, first + count) of `full` into `out` (layout.block_bytes()).
+  // Reduces and quantises every row, so that a bad row (wrong dimension,
+  // NaN, zero, or one the model maps to zero) is a search::InputError
+  // before any block is written.
+  TwoStageRows prepare(const data::Matrix& full) const;
+  // Rows [first, first + count) into `out` (layout.block_bytes()).
+  void encrypt_block(const TwoStageRows& rows, std::size_t first, std::size_t count,
+                     std::span<std::uint8_t> out, std::size_t threads) const;
+  // prepare() of rows [first, first + count) of `full`, then encrypt_block.
   void encrypt_block(const data::Matrix& full, std::size_t first, std::size_t count,
                      std::span<std::uint8_t> out, std::size_t threads) const;
 
@@ -83,8 +98,14 @@ struct TwoStageResult {
   std::vector<search::Match> matches;  // best first; scores are full-dimension quantised dots
   std::vector<search::Match> coarse;   // the K stage-1 candidates, best first
   TwoStageTimings ms;
+  // Serialised sizes of the four messages (probe, coarse scores, the
+  // request for K slots, the K encrypted rows).
   std::size_t probe_bytes = 0, scores_bytes = 0, request_bytes = 0, rows_bytes = 0;
 };
+
+// Which slots may be returned (live templates); by default every slot below
+// the template count.
+using SlotFilter = std::function<bool(std::size_t)>;
 
 // Block bytes aligned for the scan kernel (the store's mapping is too).
 using BlockBytes = std::vector<std::uint8_t, ring::PolyAllocator<std::uint8_t>>;
@@ -97,8 +118,10 @@ class TwoStageSearcher {
                    rlwe::GaloisKeys expansion_keys, std::shared_ptr<const Reducer> reducer,
                    std::vector<const std::uint8_t*> blocks, std::size_t templates,
                    std::size_t threads);
-  // `probe` has the full dimension. K = `candidates` (at least k).
-  TwoStageResult search(std::span<const float> probe, std::size_t candidates, std::size_t k) const;
+  // `probe` has the full dimension. K = `candidates` (at least k). The
+  // stage-2 request and rows travel serialised (search/rerank_wire.h).
+  TwoStageResult search(std::span<const float> probe, std::size_t candidates, std::size_t k,
+                        const SlotFilter& live = {}) const;
 
   const TwoStageLayout& layout() const { return layout_; }
 
