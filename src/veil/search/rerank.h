@@ -16,7 +16,7 @@
 // contents or the scores. The key holder decrypts those K templates and
 // scores them against its probe: it sees K quantised templates (it holds the
 // key that decrypts the whole gallery anyway). Why not a homomorphic product
-// per candidate: docs/reduce.md, "Stage 2".
+// per candidate: docs/reduce.md, "Why the key holder re-scores".
 #pragma once
 
 #include <array>
