@@ -36,6 +36,13 @@ if [ -f "$FACES/embeddings.npy" ]; then
   "$VEIL" delete "$WORK/faces-store" --id embeddings:260
   "$VEIL" search "$WORK/faces-store" --keys "$WORK/keys" --probe "$FACES/embeddings.npy" --row 260 -k 3
   "$VEIL" verify-store "$WORK/faces-store"
+  step "two-stage gallery: PCA 512->32 for the encrypted pass, the best 50 re-scored at 512-d"
+  "$VEIL" fit-reduction --method pca --dimension 32 --input "$FACES/embeddings.npy" \
+    --out "$WORK/pca32.vrm"
+  "$VEIL" enroll "$WORK/faces-2stage" --keys "$WORK/keys" --input "$FACES/embeddings.npy" \
+    --labels "$FACES/labels.txt" --reduce "$WORK/pca32.vrm" --quiet
+  "$VEIL" search "$WORK/faces-2stage" --keys "$WORK/keys" --probe "$FACES/embeddings.npy" \
+    --row 0 --row 500 -k 5 --candidates 50 --compare-with "$FACES/embeddings.npy"
 else
   step "FaceNet set not found under $DATASETS: skipped"
 fi
