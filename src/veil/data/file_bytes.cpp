@@ -8,23 +8,12 @@
 #include <system_error>
 
 #include "veil/io/errors.h"
+#include "veil/io/unique_fd.h"
 
 namespace veil::data::detail {
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = io::UniqueFd;
 
 [[noreturn]] void fail(const std::string& what, const std::filesystem::path& path) {
   throw std::system_error(errno, std::generic_category(), what + " " + quoted(path));

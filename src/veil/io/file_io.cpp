@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "veil/io/errors.h"
+#include "veil/io/unique_fd.h"
 
 namespace veil::io {
 namespace {
@@ -26,26 +27,7 @@ std::string quoted(const std::filesystem::path& p) {
   return s;
 }
 
-// Owns a file descriptor; closes it (ignoring errors) unless released.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // Closes now and reports close()'s errno (0 on success).
-  int close() {
-    int fd = fd_;
-    fd_ = -1;
-    return ::close(fd) == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
+using Fd = io::UniqueFd;
 
 int open_retry(const char* path, int flags, mode_t mode = 0) {
   int fd;

@@ -21,6 +21,7 @@
 #include "veil/io/envelope.h"
 #include "veil/io/errors.h"
 #include "veil/io/file_io.h"
+#include "veil/io/unique_fd.h"
 #include "veil/store/sqlite_db.h"
 
 namespace veil::store {
@@ -49,29 +50,7 @@ std::string num(std::uint64_t v) { return std::to_string(v); }
   throw std::system_error(errno, std::generic_category(), what + " " + q(p));
 }
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = io::UniqueFd;
 
 Fd open_file(const fs::path& p, int flags, mode_t mode = 0) {
   int fd;
