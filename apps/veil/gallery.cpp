@@ -145,7 +145,13 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
         "probes (the key holder re-scores the candidates); leave out --public-key and "
         "--public-probes");
   }
-  std::optional<OpenGallery> g;
+  std::optional<OpenGallery> g;  // an existing store
+  struct NewStore {
+    store::StoreConfig store;
+    search::SearchConfig config;
+    std::optional<reduce::TwoStageConfig> two_stage;
+  };
+  std::optional<NewStore> planned;  // or the one to create
   std::shared_ptr<const reduce::Reducer> model;
   if (store_exists(store_dir)) {
     g.emplace(open_gallery(store_dir, store::Mode::kReadWrite, NeedModel::kNo));
@@ -182,24 +188,23 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
       config_bytes = search::save_config(c, keys.ctx->id());
       block_bytes = c.block_bytes();
     }
-    store::StoreConfig sc{.param_id = keys.ctx->id(),
-                          .block_bytes = block_bytes,
-                          .slots_per_block = static_cast<std::uint32_t>(c.n),
-                          .search_config = std::move(config_bytes)};
-    g.emplace(OpenGallery{store::GalleryStore::create(store_dir, sc), c, ts, model});
-    // Before any block: a crash here leaves an empty store whose model
-    // file `enroll --reduce` writes again.
-    if (model) reduce::write_model(store_dir / kModelFileName, *model);
-    result.created = true;
+    // Created only once every row has been checked (below).
+    planned.emplace(NewStore{store::StoreConfig{.param_id = keys.ctx->id(),
+                                                .block_bytes = block_bytes,
+                                                .slots_per_block = static_cast<std::uint32_t>(c.n),
+                                                .search_config = std::move(config_bytes)},
+                             c, ts});
   }
-  result.two_stage = g->two_stage.has_value();
-  if (g->store.config().param_id != keys.ctx->id()) {
+  const search::SearchConfig& config = g ? g->config : planned->config;
+  const std::optional<reduce::TwoStageConfig>& two_stage = g ? g->two_stage : planned->two_stage;
+  result.two_stage = two_stage.has_value();
+  if (g && g->store.config().param_id != keys.ctx->id()) {
     throw std::runtime_error("the gallery was made with other keys (parameter set " +
                              std::to_string(g->store.config().param_id) + ")");
   }
   std::vector<std::size_t> keep;
   for (std::size_t i = 0; i < rows; ++i) {
-    if (!g->store.find(ids[i])) {
+    if (!g || !g->store.find(ids[i])) {
       keep.push_back(i);
     } else if (!o.skip_existing) {
       throw std::runtime_error("id '" + ids[i] +
@@ -225,32 +230,40 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
   std::optional<reduce::TwoStageEnroller> two;
   std::optional<reduce::TwoStageRows> prepared;
   search::QuantizedRows q;
-  if (g->two_stage) {
+  if (two_stage) {
     if (!keys.sk) throw std::runtime_error("enrolling a two-stage gallery needs secret.key");
-    two.emplace(g->two_stage->layout, keys.ctx, *keys.sk, model);
+    two.emplace(two_stage->layout, keys.ctx, *keys.sk, model);
     const reduce::TwoStageRows all = two->prepare(emb.matrix);
     prepared.emplace(
         reduce::TwoStageRows{select_rows(all.full, keep), select_rows(all.coarse, keep)});
-    block_bytes = g->two_stage->layout.block_bytes();
+    block_bytes = two_stage->layout.block_bytes();
     encrypt = [&](std::size_t first, std::size_t count, std::span<std::uint8_t> out,
                   std::size_t threads) {
       two->encrypt_block(*prepared, first, count, out, threads);
     };
   } else {
-    q = select_rows(search::quantize_rows(emb.matrix.values, d, g->config.quant_scale), keep);
+    q = select_rows(search::quantize_rows(emb.matrix.values, d, config.quant_scale), keep);
     if (o.public_key) {
       if (!keys.gallery_pk) throw std::runtime_error("--public-key needs gallery.pub");
-      enc.emplace(g->config, keys.ctx, *keys.gallery_pk);
+      enc.emplace(config, keys.ctx, *keys.gallery_pk);
     } else {
       if (!keys.sk) throw std::runtime_error("enrolling with the secret key needs secret.key");
-      enc.emplace(g->config, keys.ctx, *keys.sk);
+      enc.emplace(config, keys.ctx, *keys.sk);
     }
-    block_bytes = g->config.block_bytes();
+    block_bytes = config.block_bytes();
     encrypt = [&](std::size_t first, std::size_t count, std::span<std::uint8_t> out,
                   std::size_t threads) {
       const search::Words w = enc->encrypt_block(q, first, count, threads);
       std::memcpy(out.data(), w.data(), out.size());
     };
+  }
+  if (planned) {
+    g.emplace(OpenGallery{store::GalleryStore::create(store_dir, planned->store), planned->config,
+                          planned->two_stage, model});
+    // Before any block: a crash here leaves an empty store whose model
+    // file `enroll --reduce` writes again.
+    if (model) reduce::write_model(store_dir / kModelFileName, *model);
+    result.created = true;
   }
   const std::size_t threads = o.threads ? o.threads : search::default_threads();
   const std::size_t n = g->config.n;

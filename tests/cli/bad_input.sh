@@ -17,6 +17,7 @@ fails "already enrolled" "$VEIL" enroll "$WORK/store" --keys "$WORK/keys" --inpu
 printf '0.1,0.2\nnan,0.3\n' > "$WORK/nan.csv"
 rm -rf "$WORK/s2"
 fails "finite" "$VEIL" enroll "$WORK/s2" --keys "$WORK/keys" --input "$WORK/nan.csv"
+[ ! -e "$WORK/s2" ] || { echo "a refused enrollment created a store"; exit 1; }
 printf '0,0\n0.5,0.3\n' > "$WORK/zero.csv"
 fails "all zeros" "$VEIL" enroll "$WORK/s3" --keys "$WORK/keys" --input "$WORK/zero.csv"
 fails "dimension" "$VEIL" search "$WORK/store" --keys "$WORK/keys" --probe "$WORK/g17/probes.npy"

@@ -61,6 +61,8 @@ fails "reduces 128-d templates" "$VEIL" enroll store3 --keys keys --input d64/ga
 fails "dimension 64" "$VEIL" enroll store --keys keys --input d64/gallery.npy
 python3 -c "print(','.join(['0.1'] * 128)); print(','.join(['0.1'] * 127 + ['nan']))" > nan.csv
 fails "finite" "$VEIL" enroll store --keys keys --input nan.csv
+fails "finite" "$VEIL" enroll store4 --keys keys --input nan.csv --reduce pca16.model
+[ ! -e store4 ] || { echo "a refused enrollment created store4"; exit 1; }
 fails "dimension" "$VEIL" search store --keys keys --probe d64/probes.npy
 [ "$before" = "$("$VEIL" info store --json)" ] || { echo "store changed"; exit 1; }
 
