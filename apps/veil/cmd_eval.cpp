@@ -26,7 +26,9 @@ void add_eval_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "eval", "Evaluate reductions and search modes (rank-1/10, TAR@FAR, recall@10, ms/probe)");
   cmd->add_option("--dataset", a->datasets,
-                  "facenet|mnist|fmnist|generated (repeatable or comma list; default facenet)");
+                  "facenet|mnist|mnist-cnn|fmnist|generated (repeatable or comma list; default "
+                  "facenet). mnist-cnn: MNIST through a CNN trained here (64-d; libtorch builds "
+                  "only)");
   cmd->add_option("--datasets", a->o.datasets_dir, "data sets folder (../shared/datasets)");
   cmd->add_option("--reductions", a->reductions,
                   "none,pca-D,deepmds-D (comma list; default none,pca-16,pca-32,pca-64)");
@@ -36,10 +38,13 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--K", a->candidates, "two-stage candidates, comma list (100,1000)");
   cmd->add_option("--generated-identities", a->o.generated_identities,
                   "identities of the generated set (20000)");
+  cmd->add_option("--mnist-cnn-images", a->o.mnist_cnn_images,
+                  "mnist-cnn: train images the CNN learns from (first of train, 1..50000; 50000)");
+  cmd->add_option("--mnist-cnn-epochs", a->o.mnist_cnn_epochs, "mnist-cnn: CNN epochs (2)");
   cmd->add_option("--max-probes", a->o.max_probes,
                   "probes of the encrypted and two-stage modes (500)");
   cmd->add_option("--threads", a->o.threads, "threads (default: all cores)");
-  cmd->add_option("--seed", a->o.seed, "generator seed (public)");
+  cmd->add_option("--seed", a->o.seed, "generator and mnist-cnn training seed (public)");
   cmd->add_option("--out", a->out, "report folder (created)")->required();
   cmd->callback([a] {
     eval::EvalOptions o = a->o;

@@ -1,5 +1,6 @@
 #include "eval.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iomanip>
 #include <iostream>
@@ -10,6 +11,7 @@
 #include "commands.h"
 #include "eval_data.h"
 #include "eval_encrypted.h"
+#include "eval_mnist_cnn.h"
 #include "eval_plain.h"
 #include "veil/reduce/model.h"
 #include "veil/reduce/pca.h"
@@ -211,11 +213,16 @@ std::size_t input_dim(DatasetKind kind) {
     case DatasetKind::kMnist:
     case DatasetKind::kFmnist:
       return 784;
+    case DatasetKind::kMnistCnn:
+      return kMnistCnnDim;
   }
   return 0;
 }
 
 void check_options(const EvalOptions& o) {
+  const bool cnn =
+      std::find(o.datasets.begin(), o.datasets.end(), DatasetKind::kMnistCnn) != o.datasets.end();
+  if (cnn && !mnist_cnn_available()) throw std::runtime_error(kMnistCnnNeedsTorch);
   for (DatasetKind k : o.datasets)
     for (const Reduction& r : o.reductions)
       if (r.kind != ReductionKind::kNone && r.dim > input_dim(k))
@@ -225,6 +232,12 @@ void check_options(const EvalOptions& o) {
   if (o.max_probes == 0) throw std::invalid_argument("--max-probes must be at least 1");
   if (o.generated_identities < 2)
     throw std::invalid_argument("--generated-identities must be at least 2");
+  if (o.mnist_cnn_images == 0 || o.mnist_cnn_images > kMnistCnnMaxTrainImages)
+    throw std::invalid_argument(
+        "--mnist-cnn-images must be 1 to " + std::to_string(kMnistCnnMaxTrainImages) +
+        " (the last " + std::to_string(kMnistFitImages) +
+        " train images fit the reductions), got " + std::to_string(o.mnist_cnn_images));
+  if (o.mnist_cnn_epochs == 0) throw std::invalid_argument("--mnist-cnn-epochs must be at least 1");
 }
 
 nlohmann::json run_eval(const EvalOptions& o) {
@@ -234,7 +247,8 @@ nlohmann::json run_eval(const EvalOptions& o) {
   if (o.deepmds_model) mds = reduce::read_model(*o.deepmds_model);
   bool wants_mds = false;
   for (const Reduction& r : o.reductions) wants_mds |= r.kind == ReductionKind::kDeepMds;
-  if (wants_mds && !mds) std::cerr << "eval: " << kNoDeepMds << "; those rows are skipped\n";
+  if (wants_mds && !mds && !deep_mds_training_available())
+    std::cerr << "eval: " << kNoDeepMds << "; those rows are skipped\n";
 
   nlohmann::json out;
   out["tool"] = "veil eval";
@@ -251,6 +265,8 @@ nlohmann::json run_eval(const EvalOptions& o) {
   opts["datasets_dir"] = o.datasets_dir.string();
   opts["generated_identities"] = o.generated_identities;
   opts["max_probes"] = o.max_probes;
+  opts["mnist_cnn_images"] = o.mnist_cnn_images;
+  opts["mnist_cnn_epochs"] = o.mnist_cnn_epochs;
   opts["threads"] = threads;
   opts["seed"] = o.seed;
   opts["deepmds_model"] = o.deepmds_model ? nlohmann::json(o.deepmds_model->string()) : nullptr;
@@ -268,7 +284,9 @@ nlohmann::json run_eval(const EvalOptions& o) {
   for (DatasetKind kind : o.datasets) {
     const auto t0 = Clock::now();
     std::cerr << "eval: loading " << to_string(kind) << "...\n";
-    LoadOptions lo{o.datasets_dir, o.generated_identities, o.seed, static_cast<unsigned>(threads)};
+    LoadOptions lo{
+        o.datasets_dir,     o.generated_identities, o.seed, static_cast<unsigned>(threads),
+        o.mnist_cnn_images, o.mnist_cnn_epochs};
     const EvalSet set = load_eval_set(kind, lo);
     std::cerr << "  " << set.name << ": " << (set.real ? "REAL" : "GENERATED")
               << ", d=" << set.dim() << ", train " << set.train.rows << ", gallery "

@@ -43,6 +43,8 @@ struct LoadOptions {
   std::size_t generated_identities = 20000;
   std::uint64_t seed = 20261121;
   unsigned threads = 0;
+  std::size_t mnist_cnn_images = 50000;  // mnist-cnn: CNN training images
+  std::size_t mnist_cnn_epochs = 2;
 };
 
 // Throws the loaders' errors (a missing file names its path).

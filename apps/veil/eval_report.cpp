@@ -59,6 +59,14 @@ void set_section(std::ostringstream& md, const nlohmann::json& set) {
     if (c.contains("reason")) md << " (" << c["reason"].get<std::string>() << ")";
     md << "\n\n";
   }
+  if (set.contains("embedder")) {
+    const auto& e = set["embedder"];
+    md << "Embedder: " << e["train_images"].get<std::string>() << ", " << e["epochs"]
+       << " epoch(s), seed " << e["seed"] << ", " << fixed(e["train_seconds"])
+       << " s to train; last epoch train loss " << fixed(e["last_epoch_loss"], 3)
+       << ", train accuracy " << fixed(e["last_epoch_train_accuracy"], 3) << ". Reductions fit on "
+       << set["fit_images"].get<std::string>() << ".\n\n";
+  }
   md << "| reduction | dim | mode | K | rank-1 % | rank-10 % | TAR@1e-3 % | TAR@1e-4 % | "
         "recall@10 % | ms/probe | probes |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   std::size_t mismatches = 0, checked = 0;

@@ -34,6 +34,8 @@ std::string to_string(DatasetKind k) {
       return "facenet";
     case DatasetKind::kMnist:
       return "mnist";
+    case DatasetKind::kMnistCnn:
+      return "mnist-cnn";
     case DatasetKind::kFmnist:
       return "fmnist";
     case DatasetKind::kGenerated:
@@ -89,11 +91,11 @@ std::vector<std::string> split_list(const std::vector<std::string>& parts) {
 }
 
 DatasetKind parse_dataset(std::string_view name) {
-  for (DatasetKind k :
-       {DatasetKind::kFacenet, DatasetKind::kMnist, DatasetKind::kFmnist, DatasetKind::kGenerated})
+  for (DatasetKind k : {DatasetKind::kFacenet, DatasetKind::kMnist, DatasetKind::kMnistCnn,
+                        DatasetKind::kFmnist, DatasetKind::kGenerated})
     if (name == to_string(k)) return k;
   throw std::invalid_argument("unknown dataset '" + std::string(name) +
-                              "' (valid: facenet, mnist, fmnist, generated)");
+                              "' (valid: facenet, mnist, mnist-cnn, fmnist, generated)");
 }
 
 Reduction parse_reduction(std::string_view name) {

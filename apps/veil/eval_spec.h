@@ -11,11 +11,13 @@
 
 namespace veil::apps::eval {
 
-enum class DatasetKind { kFacenet, kMnist, kFmnist, kGenerated };
+// kMnistCnn: MNIST digits through the CNN of reduce/torch/mnist_embedder.h
+// (libtorch builds only).
+enum class DatasetKind { kFacenet, kMnist, kMnistCnn, kFmnist, kGenerated };
 enum class ReductionKind { kNone, kPca, kDeepMds };
 enum class Mode { kPlaintext, kEncrypted, kTwoStage };
 
-std::string to_string(DatasetKind k);    // "facenet", "mnist", "fmnist", "generated"
+std::string to_string(DatasetKind k);    // "facenet", "mnist", "mnist-cnn", "fmnist", "generated"
 std::string to_string(ReductionKind k);  // "none", "pca", "deepmds"
 std::string to_string(Mode m);           // "plaintext", "encrypted", "two-stage"
 

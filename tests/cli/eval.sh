@@ -14,7 +14,7 @@ fails() {  # fails <pattern> <command...>: must exit non-zero with <pattern> on 
 }
 fails "unknown reduction 'pca16'.*valid: none, pca-D" \
   "$VEIL" eval --dataset generated --reductions none,pca16 --out "$WORK/bad"
-fails "unknown dataset 'faces'.*valid: facenet, mnist, fmnist, generated" \
+fails "unknown dataset 'faces'.*valid: facenet, mnist, mnist-cnn, fmnist, generated" \
   "$VEIL" eval --dataset faces --out "$WORK/bad"
 fails "unknown mode 'fast'.*valid: plaintext, encrypted, two-stage" \
   "$VEIL" eval --dataset generated --modes fast --out "$WORK/bad"

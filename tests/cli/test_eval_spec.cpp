@@ -37,10 +37,15 @@ TEST(EvalSpec, Lists) {
   ASSERT_EQ(r.size(), 3u);
   EXPECT_EQ(r[2], (Reduction{ReductionKind::kPca, 32}));
   EXPECT_THROW(parse_reductions({"none,,pca-16"}), std::invalid_argument);
-  const auto d = parse_datasets({"facenet,generated", "mnist"});
-  ASSERT_EQ(d.size(), 3u);
+  const auto d = parse_datasets({"facenet,generated", "mnist,mnist-cnn", "mnist-cnn"});
+  ASSERT_EQ(d.size(), 4u);
   EXPECT_EQ(d[1], DatasetKind::kGenerated);
-  EXPECT_NE(error_of([] { parse_datasets({"faces"}); }).find("facenet, mnist, fmnist, generated"),
+  EXPECT_EQ(d[3], DatasetKind::kMnistCnn);
+  EXPECT_EQ(to_string(DatasetKind::kMnistCnn), "mnist-cnn");
+  EXPECT_THROW(parse_datasets({"mnist_cnn"}), std::invalid_argument);
+  EXPECT_NE(error_of([] {
+              parse_datasets({"faces"});
+            }).find("facenet, mnist, mnist-cnn, fmnist, generated"),
             std::string::npos);
   const auto m = parse_modes({"plaintext,two-stage"});
   ASSERT_EQ(m.size(), 2u);
