@@ -7,11 +7,7 @@ set -euo pipefail
 VEIL=$1
 WORK=$(mktemp -d /tmp/veil-eval.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-fails() {  # fails <pattern> <command...>: must exit non-zero with <pattern> on stderr
-  local pattern=$1; shift
-  if "$@" >"$WORK/out" 2>"$WORK/err"; then echo "expected failure: $*"; exit 1; fi
-  grep -q -- "$pattern" "$WORK/err" || { echo "missing '$pattern' in: $(cat "$WORK/err")"; exit 1; }
-}
+source "$(dirname "$0")/lib.sh"
 fails "unknown reduction 'pca16'.*valid: none, pca-D" \
   "$VEIL" eval --dataset generated --reductions none,pca16 --out "$WORK/bad"
 fails "unknown dataset 'faces'.*valid: facenet, mnist, mnist-cnn, fmnist, generated" \

@@ -9,11 +9,7 @@ set -euo pipefail
 VEIL=$1 TORCH=$2 DATASETS=${VEIL_DATASETS:-$3}
 WORK=$(mktemp -d /tmp/veil-eval-cnn.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-fails() {  # fails <pattern> <command...>: must exit non-zero with <pattern> on stderr
-  local pattern=$1; shift
-  if "$@" >"$WORK/out" 2>"$WORK/err"; then echo "expected failure: $*"; exit 1; fi
-  grep -q -- "$pattern" "$WORK/err" || { echo "missing '$pattern' in: $(cat "$WORK/err")"; exit 1; }
-}
+source "$(dirname "$0")/lib.sh"
 "$VEIL" eval --help | grep -q "mnist-cnn" || { echo "eval --help does not mention mnist-cnn"; exit 1; }
 
 if [ "$TORCH" != ON ]; then
