@@ -13,6 +13,7 @@
 #include "eval_encrypted.h"
 #include "eval_mnist_cnn.h"
 #include "eval_plain.h"
+#include "timing.h"
 #include "veil/reduce/model.h"
 #include "veil/reduce/pca.h"
 #include "veil/search/parallel.h"
@@ -20,11 +21,6 @@
 namespace veil::apps::eval {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double s_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 const char* kNoDeepMds =
     "deepmds needs libtorch to train (this build has none): pass --deepmds-model FILE, a model "

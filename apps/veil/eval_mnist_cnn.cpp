@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "timing.h"
 #include "veil/data/mnist.h"
 #ifdef VEIL_HAVE_TORCH
 #include "veil/reduce/torch/mnist_embedder.h"
@@ -30,11 +31,6 @@ bool mnist_cnn_available() {
 
 #ifdef VEIL_HAVE_TORCH
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double s_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 // Images [first, first + n) of `all`.
 data::ImageSet slice(const data::ImageSet& all, std::size_t first, std::size_t n) {

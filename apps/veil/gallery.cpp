@@ -7,6 +7,7 @@
 #include <iostream>
 #include <set>
 
+#include "timing.h"
 #include "veil/data/embeddings.h"
 #include "veil/data/text.h"
 #include "veil/io/envelope.h"
@@ -20,28 +21,44 @@
 namespace veil::apps {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
 namespace {
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
 bool store_exists(const fs::path& dir) { return fs::exists(dir / "manifest.json"); }
 }  // namespace
 
-std::optional<std::string> model_problem(const fs::path& dir, const reduce::TwoStageConfig& c) {
+namespace {
+
+// The store's model, checked against the config's fingerprint; a
+// std::runtime_error saying what is wrong otherwise (read once, not twice).
+std::shared_ptr<const reduce::Reducer> load_store_model(const fs::path& dir,
+                                                        const reduce::TwoStageConfig& c) {
   const fs::path path = dir / kModelFileName;
   if (!fs::exists(path)) {
-    return path.string() +
-           " is missing: a two-stage gallery needs the reduction model it was made with "
-           "(veil enroll --reduce MODEL restores it)";
+    throw std::runtime_error(
+        path.string() +
+        " is missing: a two-stage gallery needs the reduction model it was made with "
+        "(veil enroll --reduce MODEL restores it)");
+  }
+  std::shared_ptr<const reduce::Reducer> m;
+  try {
+    m = reduce::read_model(path);
+  } catch (const io::FormatError& e) {
+    throw std::runtime_error(e.what());  // names the file
   }
   try {
-    reduce::check_model(c, *reduce::read_model(path));
-  } catch (const io::FormatError& e) {
-    return e.what();  // names the file
+    reduce::check_model(c, *m);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(path.string() + ": " + e.what());
+  }
+  return m;
+}
+
+}  // namespace
+
+std::optional<std::string> model_problem(const fs::path& dir, const reduce::TwoStageConfig& c) {
+  try {
+    load_store_model(dir, c);
   } catch (const std::exception& e) {
-    return path.string() + ": " + e.what();
+    return e.what();
   }
   return std::nullopt;
 }
@@ -66,10 +83,7 @@ OpenGallery open_gallery(const fs::path& dir, store::Mode mode, NeedModel need_m
     throw std::runtime_error("store geometry does not match its search configuration");
   }
   OpenGallery g{std::move(s), c, two_stage, nullptr};
-  if (two_stage && need_model == NeedModel::kYes) {
-    if (auto problem = model_problem(dir, *two_stage)) throw std::runtime_error(*problem);
-    g.model = reduce::read_model(dir / kModelFileName);
-  }
+  if (two_stage && need_model == NeedModel::kYes) g.model = load_store_model(dir, *two_stage);
   return g;
 }
 
@@ -93,10 +107,7 @@ std::shared_ptr<const reduce::Reducer> two_stage_model(OpenGallery& g, const fs:
                              " is a single-stage gallery: --reduce applies only when a store "
                              "is created");
   }
-  if (!o.reduce_model) {
-    if (auto problem = model_problem(dir, *g.two_stage)) throw std::runtime_error(*problem);
-    return reduce::read_model(dir / kModelFileName);
-  }
+  if (!o.reduce_model) return load_store_model(dir, *g.two_stage);
   std::shared_ptr<const reduce::Reducer> m = reduce::read_model(*o.reduce_model);
   try {
     reduce::check_model(*g.two_stage, *m);

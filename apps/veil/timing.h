@@ -13,6 +13,10 @@ inline double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+inline double s_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
 // The upper median (the middle element for odd sizes); 0 for none.
 inline double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
