@@ -67,11 +67,13 @@ TEST(TwoStageConfig, BadConfigsAreRefused) {
   auto flipped = bytes;
   flipped[100] ^= 1;
   EXPECT_THROW(load_two_stage_config(flipped), io::FormatError);
-  // A well-sealed payload whose fields disagree: model 32->8 for a 40-d gallery.
+  // A well-sealed payload whose fields disagree: a 4-d "full" dimension below
+  // the 8-d stage 1.
   const auto env = io::open_envelope(bytes, io::ObjectType::TwoStageConfig, f.param_id, 1 << 20);
   std::vector<std::uint8_t> payload(env.payload.begin(), env.payload.end());
   const std::size_t full_dim_at = 12 + search::save_config(f.coarse, f.param_id).size();
-  payload[full_dim_at] = 40;
+  ASSERT_EQ(payload[full_dim_at], 32);
+  payload[full_dim_at] = 4;
   EXPECT_THROW(
       load_two_stage_config(io::seal_envelope(io::ObjectType::TwoStageConfig, f.param_id, payload)),
       io::FormatError);

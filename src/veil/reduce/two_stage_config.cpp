@@ -54,8 +54,6 @@ std::vector<std::uint8_t> save_two_stage_config(const TwoStageConfig& c, std::ui
   w.put_u64(c.layout.rows.dimension);
   w.put_u32(c.layout.full_scale);
   w.put_u8(static_cast<std::uint8_t>(c.model_kind));
-  w.put_u64(c.layout.rows.dimension);    // model input
-  w.put_u64(c.layout.coarse.dimension);  // model output
   w.put_bytes(c.model);
   return io::seal_envelope(io::ObjectType::TwoStageConfig, param_id, w.bytes());
 }
@@ -77,19 +75,12 @@ TwoStageConfig load_two_stage_config(std::span<const std::uint8_t> bytes) {
   const std::uint64_t full_dim = r.get_u64("full dimension");
   const std::uint32_t full_scale = r.get_u32("full-dimension scale");
   const std::uint8_t kind = r.get_u8("model kind");
-  const std::uint64_t model_in = r.get_u64("model input dimension");
-  const std::uint64_t model_out = r.get_u64("model output dimension");
   auto fingerprint = r.get_bytes("model fingerprint", 32);
   r.expect_end();
   if (kind != static_cast<std::uint8_t>(ModelKind::kPca) &&
       kind != static_cast<std::uint8_t>(ModelKind::kDeepMds)) {
     throw io::FormatError("two-stage config: model kind " + std::to_string(kind) +
                           ", expected 1 (pca) or 2 (deepmds)");
-  }
-  if (model_in != full_dim || model_out != coarse.dimension) {
-    throw io::FormatError("two-stage config: model " + std::to_string(model_in) + "->" +
-                          std::to_string(model_out) + " for a " + std::to_string(full_dim) +
-                          "-d gallery searched at " + std::to_string(coarse.dimension) + "-d");
   }
   if (full_dim > search::kMaxRowDimension) {
     throw io::FormatError("two-stage config: full dimension " + std::to_string(full_dim) +

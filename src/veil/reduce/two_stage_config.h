@@ -5,8 +5,8 @@
 // io envelope of type TwoStageConfig (16), the parameter set's id. Payload:
 //   u32 version, u64 length + the stage-1 SearchConfig envelope,
 //   u64 full dimension, u32 full-dimension quantisation scale,
-//   u8 model kind, u64 model input dim, u64 model output dim,
-//   32 bytes model fingerprint (BLAKE2b-256 of the model file's bytes).
+//   u8 model kind, 32 bytes model fingerprint (BLAKE2b-256 of the model
+//   file's bytes). The model maps the full dimension to the stage-1 one.
 // The model itself is too large for the store manifest (a DeepMDS++ stage
 // from 512-d is over 1 MB), so the store keeps it beside the blocks as a
 // file whose fingerprint must match.
