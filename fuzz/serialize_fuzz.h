@@ -7,13 +7,12 @@
 // envelope handed to the loader.
 #pragma once
 
-#include <sodium.h>
-
 #include <cstdint>
 #include <cstring>
 #include <span>
 #include <vector>
 
+#include "envelope_repair.h"
 #include "fuzz_target.h"
 #include "veil/io/envelope.h"
 #include "veil/io/serialize.h"
@@ -22,8 +21,6 @@
 #include "veil/rlwe/objects.h"
 
 namespace veil::fuzz {
-
-using Bytes = std::vector<std::uint8_t>;
 
 inline constexpr const char* kOptOut = "veil-fuzz-serialize";
 
@@ -98,25 +95,6 @@ inline const rlwe::SecretKey& context_secret_key(bool bgv) {
   static const rlwe::SecretKey ckks = rlwe::KeyGenerator(small_context(false)).secret_key();
   static const rlwe::SecretKey bgv_sk = rlwe::KeyGenerator(small_context(true)).secret_key();
   return bgv ? bgv_sk : ckks;
-}
-
-// `in` with its envelope checksum recomputed over the header fields and
-// payload as they are (unchanged if shorter than a header).
-inline Bytes repair_checksum(std::span<const std::uint8_t> in) {
-  Bytes fixed(in.begin(), in.end());
-  if (fixed.size() < io::kEnvelopeHeaderSize) return fixed;
-  crypto_generichash_state st;
-  crypto_generichash_init(&st, nullptr, 0, io::kEnvelopeChecksumSize);
-  crypto_generichash_update(&st, fixed.data(), io::kEnvelopeFieldsSize);
-  crypto_generichash_update(&st, fixed.data() + io::kEnvelopeHeaderSize,
-                            fixed.size() - io::kEnvelopeHeaderSize);
-  crypto_generichash_final(&st, fixed.data() + io::kEnvelopeChecksumOffset,
-                           io::kEnvelopeChecksumSize);
-  return fixed;
-}
-
-inline bool same_bytes(const Bytes& a, std::span<const std::uint8_t> b) {
-  return a.size() == b.size() && (b.empty() || std::memcmp(a.data(), b.data(), b.size()) == 0);
 }
 
 // A seed input: selector byte then the envelope.
