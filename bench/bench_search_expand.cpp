@@ -48,7 +48,7 @@ struct Fixture {
     std::vector<float> v(d);
     for (auto& x : v) x = nd(gen);
     auto q = quantize_rows(v, d, config.quant_scale);
-    probe = ProbeEncryptor(config, ctx, sk).encrypt(q.row(0));
+    probe = ProbeEncryptor(config, ctx, sk, key_id_of(*ctx, kg.public_key(sk))).encrypt(q.row(0));
   }
 };
 

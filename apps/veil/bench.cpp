@@ -89,10 +89,11 @@ nlohmann::json run(const Options& o) {
     dj["bytes_per_template_at_rest"] = config.block_bytes() / config.n;
     std::cerr << "  enrolled at " << max_n / enroll_s << " templates/s\n";
 
-    SearchServer server(config, ctx, galois, threads);
-    ScoreDecryptor dec(config, ctx, sk);
+    const io::KeyId key_id = key_id_of(*ctx, rlwe::KeyGenerator(ctx).public_key(sk));
+    SearchServer server(config, ctx, galois, key_id, threads);
+    ScoreDecryptor dec(config, ctx, sk, key_id);
     ProbeExpander key_expander(config, ctx, galois);
-    ProbeEncryptor penc(config, ctx, sk);
+    ProbeEncryptor penc(config, ctx, sk, key_id);
     std::vector<float> probe_f = synthetic_unit_rows(1, d, 1000 + d);
     QuantizedRows probe_q = quantize_rows(probe_f, d, config.quant_scale);
 

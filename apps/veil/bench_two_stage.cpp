@@ -111,6 +111,7 @@ nlohmann::json run_two_stage_bench(const TwoStageBenchOptions& o) {
   rlwe::KeyGenerator kg(ctx);
   rlwe::SecretKey sk = kg.secret_key();
   rlwe::GaloisKeys galois = make_expansion_keys(full, ctx, sk);
+  const io::KeyId key_id = key_id_of(*ctx, kg.public_key(sk));
 
   // Single stage: the full-dimension encrypted gallery.
   std::cerr << "encrypting the full " << D << "-d gallery...\n";
@@ -133,9 +134,9 @@ nlohmann::json run_two_stage_bench(const TwoStageBenchOptions& o) {
   double single_ms = 0, single_rank1 = 0;
   std::vector<std::size_t> single_top1(probes.rows, SIZE_MAX);
   {
-    SearchServer server(full, ctx, galois, threads);
-    ScoreDecryptor key_holder(full, ctx, sk);
-    ProbeEncryptor client(full, ctx, sk);
+    SearchServer server(full, ctx, galois, key_id, threads);
+    ScoreDecryptor key_holder(full, ctx, sk, key_id);
+    ProbeEncryptor client(full, ctx, sk, key_id);
     std::vector<double> times;
     std::size_t hits = 0;
     for (std::size_t i = 0; i < probes.rows; ++i) {
@@ -182,7 +183,7 @@ nlohmann::json run_two_stage_bench(const TwoStageBenchOptions& o) {
     std::vector<const std::uint8_t*> ptrs;
     for (const auto& b : blocks) ptrs.push_back(b.data());
     rlwe::GaloisKeys coarse_keys = make_expansion_keys(layout.coarse, ctx, sk);
-    const reduce::TwoStageSearcher searcher(layout, ctx, sk, coarse_keys, pca, ptrs, o.templates,
+    const reduce::TwoStageSearcher searcher(layout, ctx, sk, key_id, coarse_keys, pca, ptrs, o.templates,
                                             threads);
     for (std::size_t K : o.candidates) {
       std::vector<double> total, server, holder, gather, rescore;

@@ -50,9 +50,10 @@ EncryptedRun run_encrypted(const EvalSet& set, const data::Matrix& gallery,
   }
   std::vector<const std::uint32_t*> ptrs;
   for (const auto& b : blocks) ptrs.push_back(b.data());
-  const SearchServer server(config, ctx, make_expansion_keys(config, ctx, sk), threads);
-  const ScoreDecryptor key_holder(config, ctx, sk);
-  const ProbeEncryptor client(config, ctx, sk);
+  const io::KeyId key_id = key_id_of(*ctx, rlwe::KeyGenerator(ctx).public_key(sk));
+  const SearchServer server(config, ctx, make_expansion_keys(config, ctx, sk), key_id, threads);
+  const ScoreDecryptor key_holder(config, ctx, sk, key_id);
+  const ProbeEncryptor client(config, ctx, sk, key_id);
 
   EncryptedRun run;
   run.quant_scale = config.quant_scale;
@@ -117,7 +118,8 @@ std::vector<TwoStageRun> run_two_stage(const EvalSet& set,
   std::vector<const std::uint8_t*> ptrs;
   for (const auto& b : blocks) ptrs.push_back(b.data());
   const reduce::TwoStageSearcher searcher(
-      layout, ctx, sk, make_expansion_keys(layout.coarse, ctx, sk), reducer, ptrs, n, threads);
+      layout, ctx, sk, key_id_of(*ctx, rlwe::KeyGenerator(ctx).public_key(sk)),
+      make_expansion_keys(layout.coarse, ctx, sk), reducer, ptrs, n, threads);
   const std::size_t k = kTop + (set.leave_one_out ? 1 : 0);
   std::vector<TwoStageRun> runs;
   for (std::size_t K : Ks) {

@@ -62,7 +62,8 @@ struct TwoStageFixture {
   TwoStageSearcher searcher() const {
     std::vector<const std::uint8_t*> p;
     for (const auto& b : blocks) p.push_back(b.data());
-    return TwoStageSearcher(layout, party.ctx, party.sk, party.galois, reducer, p, kTemplates, 2);
+    return TwoStageSearcher(layout, party.ctx, party.sk, party.key_id, party.galois, reducer, p,
+                            kTemplates, 2);
   }
   std::vector<float> probe_near(std::size_t row) const {
     std::vector<float> p(full.row(row), full.row(row) + kFull);

@@ -10,6 +10,7 @@
 #include "veil/search/config.h"
 #include "veil/search/enroll.h"
 #include "veil/search/key_holder.h"
+#include "veil/search/key_identity.h"
 #include "veil/search/probe.h"
 #include "veil/search/quantize.h"
 #include "veil/search/server.h"
@@ -31,6 +32,7 @@ struct Party {
   rlwe::SecretKey sk;
   rlwe::PublicKey pk;
   rlwe::GaloisKeys galois;
+  io::KeyId key_id;
 
   explicit Party(const SearchOptions& o)
       : config(SearchConfig::derive(o)), ctx(make_context(config)) {
@@ -38,6 +40,7 @@ struct Party {
     sk = kg.secret_key();
     pk = kg.public_key(sk);
     galois = make_expansion_keys(config, ctx, sk);
+    key_id = key_id_of(*ctx, pk);
   }
 };
 

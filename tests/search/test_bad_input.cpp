@@ -49,7 +49,7 @@ TEST_F(BadInputSearch, WrongDimensionIsRefused) {
   auto rows = quantize_rows(testing::random_rows(3, 17, 1), 17, c.quant_scale);
   GalleryEncryptor enc(c, party_->ctx, party_->sk);
   EXPECT_THROW(enc.encrypt_block(rows, 0, 3, 1), InputError);
-  ProbeEncryptor pe(c, party_->ctx, party_->sk);
+  ProbeEncryptor pe(c, party_->ctx, party_->sk, party_->key_id);
   EXPECT_THROW(pe.encrypt(rows.row(0)), InputError);
 }
 
@@ -68,7 +68,7 @@ TEST_F(BadInputSearch, ProbeForAnotherConfigurationIsRefused) {
   const auto& c = party_->config;
   auto q = quantize_rows(testing::random_rows(1, 16, 2), 16, c.quant_scale);
   auto wire =
-      save_probe(c, *party_->ctx, ProbeEncryptor(c, party_->ctx, party_->sk).encrypt(q.row(0)));
+      save_probe(c, *party_->ctx, ProbeEncryptor(c, party_->ctx, party_->sk, party_->key_id).encrypt(q.row(0)));
   EXPECT_NO_THROW(load_probe(c, *party_->ctx, wire));
   SearchConfig other = SearchConfig::derive({.dimension = 32});
   EXPECT_THROW(load_probe(other, *party_->ctx, wire), rlwe::MismatchError);
@@ -86,7 +86,7 @@ TEST_F(BadInputSearch, TruncatedOrCorruptedProbeIsRefused) {
   const auto& c = party_->config;
   auto q = quantize_rows(testing::random_rows(1, 16, 3), 16, c.quant_scale);
   auto wire =
-      save_probe(c, *party_->ctx, ProbeEncryptor(c, party_->ctx, party_->sk).encrypt(q.row(0)));
+      save_probe(c, *party_->ctx, ProbeEncryptor(c, party_->ctx, party_->sk, party_->key_id).encrypt(q.row(0)));
   auto truncated = wire;
   truncated.resize(wire.size() - 10);
   EXPECT_THROW(load_probe(c, *party_->ctx, truncated), io::FormatError);
@@ -95,28 +95,64 @@ TEST_F(BadInputSearch, TruncatedOrCorruptedProbeIsRefused) {
   EXPECT_THROW(load_probe(c, *party_->ctx, flipped), io::FormatError);
 }
 
-TEST_F(BadInputSearch, ProbeUnderAnotherKeyDoesNotDecode) {
+TEST_F(BadInputSearch, ProbeOfAnotherKeySetIsRefusedBeforeAnyWork) {
   const auto& c = party_->config;
   auto rows = quantize_rows(testing::random_rows(50, 16, 4), 16, c.quant_scale);
   auto blocks = testing::encrypt_gallery(*party_, rows);
   rlwe::KeyGenerator kg(party_->ctx);
   rlwe::SecretKey other = kg.secret_key();
-  // The server cannot tell; the key holder's decoding check does.
-  auto probe = ProbeEncryptor(c, party_->ctx, other).encrypt(rows.row(0));
-  SearchServer server(c, party_->ctx, party_->galois, 1);
+  const io::KeyId other_id = key_id_of(*party_->ctx, kg.public_key(other));
+  ASSERT_NE(other_id, party_->key_id);
+  SearchServer server(c, party_->ctx, party_->galois, party_->key_id, 1);
   auto ptrs = testing::pointers(blocks);
-  EncryptedScores scores = server.search(probe, ptrs);
-  ScoreDecryptor dec(c, party_->ctx, party_->sk);
-  EXPECT_THROW(dec.decrypt(scores, testing::probe_key(*party_, dec, probe)), DecodeError);
+  // Honest client with the other keys: the server refuses, naming both keys.
+  auto probe = ProbeEncryptor(c, party_->ctx, other, other_id).encrypt(rows.row(0));
+  try {
+    server.search(probe, ptrs);
+    FAIL() << "a probe of another key set was scanned";
+  } catch (const KeyMismatchError& e) {
+    EXPECT_NE(std::string(e.what()).find(other_id.hex()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(party_->key_id.hex()), std::string::npos) << e.what();
+  }
+  // The key id survives the wire.
+  EXPECT_EQ(load_probe(c, *party_->ctx, save_probe(c, *party_->ctx, probe)).key_id, other_id);
+  // A probe that claims the gallery's key id but is not under its key: the
+  // key holder's decoding check still catches it.
+  auto forged = ProbeEncryptor(c, party_->ctx, other, party_->key_id).encrypt(rows.row(0));
+  EncryptedScores scores = server.search(forged, ptrs);
+  ScoreDecryptor dec(c, party_->ctx, party_->sk, party_->key_id);
+  EXPECT_THROW(dec.decrypt(scores, testing::probe_key(*party_, dec, forged)), DecodeError);
+  // Scores of another key set's gallery are refused by the key holder.
+  ScoreDecryptor other_dec(c, party_->ctx, other, other_id);
+  EXPECT_THROW(other_dec.decrypt(scores, testing::probe_key(*party_, other_dec, forged)),
+               KeyMismatchError);
+}
+
+TEST_F(BadInputSearch, KeyIdentityIsAFingerprintOfThePublicKey) {
+  rlwe::KeyGenerator kg(party_->ctx);
+  rlwe::SecretKey other = kg.secret_key();
+  rlwe::PublicKey other_pk = kg.public_key(other);
+  EXPECT_EQ(key_id_of(*party_->ctx, party_->pk), party_->key_id);  // deterministic
+  EXPECT_NE(key_id_of(*party_->ctx, other_pk), party_->key_id);
+  EXPECT_FALSE(party_->key_id.empty());
+  EXPECT_TRUE(public_key_matches(party_->ctx, party_->sk, party_->pk));
+  EXPECT_TRUE(public_key_matches(party_->ctx, other, other_pk));
+  EXPECT_FALSE(public_key_matches(party_->ctx, party_->sk, other_pk));
+  EXPECT_FALSE(public_key_matches(party_->ctx, other, party_->pk));
+  // A second public key of the same secret is another identity but matches.
+  rlwe::PublicKey again = kg.public_key(party_->sk);
+  EXPECT_TRUE(public_key_matches(party_->ctx, party_->sk, again));
+  EXPECT_THROW(require_key(io::KeyId{}, party_->key_id, "x"), KeyMismatchError);
+  EXPECT_NO_THROW(require_key(party_->key_id, party_->key_id, "x"));
 }
 
 TEST_F(BadInputSearch, ScoresRoundTripAndRefuseAnotherConfig) {
   const auto& c = party_->config;
   auto rows = quantize_rows(testing::random_rows(20, 16, 5), 16, c.quant_scale);
   auto blocks = testing::encrypt_gallery(*party_, rows);
-  SearchServer server(c, party_->ctx, party_->galois, 1);
+  SearchServer server(c, party_->ctx, party_->galois, party_->key_id, 1);
   auto ptrs = testing::pointers(blocks);
-  auto probe = ProbeEncryptor(c, party_->ctx, party_->sk).encrypt(rows.row(3));
+  auto probe = ProbeEncryptor(c, party_->ctx, party_->sk, party_->key_id).encrypt(rows.row(3));
   auto scores = server.search(probe, ptrs);
   auto bytes = save_scores(c, scores);
   auto back = load_scores(c, party_->ctx->id(), bytes);
@@ -126,7 +162,7 @@ TEST_F(BadInputSearch, ScoresRoundTripAndRefuseAnotherConfig) {
                rlwe::MismatchError);
   bytes.resize(bytes.size() - 1);
   EXPECT_THROW(load_scores(c, party_->ctx->id(), bytes), io::FormatError);
-  ScoreDecryptor dec(c, party_->ctx, party_->sk);
+  ScoreDecryptor dec(c, party_->ctx, party_->sk, party_->key_id);
   auto top = top_k(dec.decrypt(back, testing::probe_key(*party_, dec, probe)), 1);
   ASSERT_EQ(top.size(), 1u);
   EXPECT_EQ(top[0].index, 3u);  // a template matches itself best

@@ -14,8 +14,8 @@ namespace {
 EncryptedProbe make_probe(const testing::Party& party, bool pk, std::uint32_t seed) {
   const auto& c = party.config;
   auto q = quantize_rows(testing::random_rows(1, c.dimension, seed), c.dimension, c.quant_scale);
-  return pk ? ProbeEncryptor(c, party.ctx, party.pk).encrypt(q.row(0))
-            : ProbeEncryptor(c, party.ctx, party.sk).encrypt(q.row(0));
+  return pk ? ProbeEncryptor(c, party.ctx, party.pk, party.key_id).encrypt(q.row(0))
+            : ProbeEncryptor(c, party.ctx, party.sk, party.key_id).encrypt(q.row(0));
 }
 
 void expect_same(const std::vector<rlwe::Ciphertext>& a, const std::vector<rlwe::Ciphertext>& b) {

@@ -51,9 +51,9 @@ TEST(FaceNet, RankOneFloatQuantisedEncrypted) {
   // Encrypted: every 9th embedding as a probe (58 probes) against all 522.
   auto blocks = testing::encrypt_gallery(party, q);
   auto ptrs = testing::pointers(blocks);
-  SearchServer server(c, party.ctx, party.galois, 2);
-  ScoreDecryptor dec(c, party.ctx, party.sk);
-  ProbeEncryptor enc(c, party.ctx, party.sk);
+  SearchServer server(c, party.ctx, party.galois, party.key_id, 2);
+  ScoreDecryptor dec(c, party.ctx, party.sk, party.key_id);
+  ProbeEncryptor enc(c, party.ctx, party.sk, party.key_id);
   std::size_t probes = 0, ok_enc = 0, ok_quant_subset = 0;
   for (std::size_t p = 0; p < n; p += 9) {
     auto probe = enc.encrypt(q.row(p));

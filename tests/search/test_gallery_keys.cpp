@@ -50,7 +50,9 @@ TEST(GalleryPublicKey, RoundTripAndBadBytes) {
   const Party& p = party();
   GalleryPublicKey k = make_gallery_public_key(*p.ctx, p.sk, 3);
   ASSERT_EQ(k.count(), 3u);
+  k.key_id = p.key_id;
   auto bytes = save_gallery_public_key(*p.ctx, k);
+  EXPECT_EQ(load_gallery_public_key(*p.ctx, bytes).key_id, p.key_id);
   GalleryPublicKey back = load_gallery_public_key(*p.ctx, bytes);
   ASSERT_EQ(back.count(), 3u);
   EXPECT_EQ(save_gallery_public_key(*p.ctx, back), bytes);
@@ -102,13 +104,13 @@ TEST(SharedMaskBlocks, ProbeKeyOfAnotherConfigRefused) {
   Party wider({.dimension = 16});
   auto rows = quantize_rows(testing::random_rows(3, 8, 22), 8, p.config.quant_scale);
   auto blocks = testing::encrypt_gallery(p, rows);
-  SearchServer server(p.config, p.ctx, p.galois, 1);
-  auto probe = ProbeEncryptor(p.config, p.ctx, p.sk).encrypt(rows.row(0));
+  SearchServer server(p.config, p.ctx, p.galois, p.key_id, 1);
+  auto probe = ProbeEncryptor(p.config, p.ctx, p.sk, p.key_id).encrypt(rows.row(0));
   auto scores = server.search(probe, testing::pointers(blocks));
-  ScoreDecryptor dec(p.config, p.ctx, p.sk);
-  ScoreDecryptor wide_dec(wider.config, wider.ctx, wider.sk);
+  ScoreDecryptor dec(p.config, p.ctx, p.sk, p.key_id);
+  ScoreDecryptor wide_dec(wider.config, wider.ctx, wider.sk, wider.key_id);
   auto wide_probe =
-      ProbeEncryptor(wider.config, wider.ctx, wider.sk)
+      ProbeEncryptor(wider.config, wider.ctx, wider.sk, wider.key_id)
           .encrypt(
               quantize_rows(testing::random_rows(1, 16, 23), 16, wider.config.quant_scale).row(0));
   ProbeKey wrong = testing::probe_key(wider, wide_dec, wide_probe);

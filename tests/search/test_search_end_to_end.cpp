@@ -15,12 +15,12 @@ void check_exact(const SearchOptions& o, std::size_t rows_count, bool pk_gallery
       quantize_rows(testing::random_rows(rows_count, c.dimension, 7), c.dimension, c.quant_scale);
   auto blocks = testing::encrypt_gallery(party, rows, pk_gallery);
   auto probes = quantize_rows(testing::random_rows(2, c.dimension, 8), c.dimension, c.quant_scale);
-  SearchServer server(c, party.ctx, party.galois, 2);
-  ScoreDecryptor dec(c, party.ctx, party.sk);
+  SearchServer server(c, party.ctx, party.galois, party.key_id, 2);
+  ScoreDecryptor dec(c, party.ctx, party.sk, party.key_id);
   for (std::size_t pi = 0; pi < probes.rows; ++pi) {
     EncryptedProbe probe = pk_probe
-                               ? ProbeEncryptor(c, party.ctx, party.pk).encrypt(probes.row(pi))
-                               : ProbeEncryptor(c, party.ctx, party.sk).encrypt(probes.row(pi));
+                               ? ProbeEncryptor(c, party.ctx, party.pk, party.key_id).encrypt(probes.row(pi))
+                               : ProbeEncryptor(c, party.ctx, party.sk, party.key_id).encrypt(probes.row(pi));
     auto ptrs = testing::pointers(blocks);
     EncryptedScores enc = server.search(probe, ptrs);
     ASSERT_EQ(enc.blocks, blocks.size());

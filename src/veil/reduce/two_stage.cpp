@@ -121,7 +121,8 @@ void TwoStageEnroller::encrypt_block(const data::Matrix& full, std::size_t first
 }
 
 TwoStageSearcher::TwoStageSearcher(const TwoStageLayout& layout, rlwe::ContextPtr ctx,
-                                   const rlwe::SecretKey& sk, rlwe::GaloisKeys expansion_keys,
+                                   const rlwe::SecretKey& sk, const io::KeyId& key_id,
+                                   rlwe::GaloisKeys expansion_keys,
                                    std::shared_ptr<const Reducer> reducer,
                                    std::vector<const std::uint8_t*> blocks, std::size_t templates,
                                    std::size_t threads)
@@ -130,9 +131,9 @@ TwoStageSearcher::TwoStageSearcher(const TwoStageLayout& layout, rlwe::ContextPt
       reducer_(std::move(reducer)),
       templates_(templates),
       threads_(threads),
-      client_(layout.coarse, ctx, sk),
-      server_(layout.coarse, ctx, std::move(expansion_keys), threads),
-      key_holder_(layout.coarse, ctx, sk),
+      client_(layout.coarse, ctx, sk, key_id),
+      server_(layout.coarse, ctx, std::move(expansion_keys), key_id, threads),
+      key_holder_(layout.coarse, ctx, sk, key_id),
       rows_(*ctx, sk, layout.rows) {
   check_reducer(layout_, *reducer_);
   if (templates_ > blocks.size() * layout_.coarse.n) {

@@ -114,8 +114,9 @@ using BlockBytes = std::vector<std::uint8_t, ring::PolyAllocator<std::uint8_t>>;
 // blocks (64-byte aligned) must stay alive and unchanged while it is used.
 class TwoStageSearcher {
  public:
+  // `key_id`: the identity of the key set (search/key_identity.h).
   TwoStageSearcher(const TwoStageLayout& layout, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk,
-                   rlwe::GaloisKeys expansion_keys, std::shared_ptr<const Reducer> reducer,
+                   const io::KeyId& key_id, rlwe::GaloisKeys expansion_keys, std::shared_ptr<const Reducer> reducer,
                    std::vector<const std::uint8_t*> blocks, std::size_t templates,
                    std::size_t threads);
   // `probe` has the full dimension. K = `candidates` (at least k). The

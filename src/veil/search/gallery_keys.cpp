@@ -50,7 +50,7 @@ void derive_secret(const ring::Seed& seed, const ring::RnsBasis& basis, std::siz
   ring::to_eval(out, basis);
 }
 
-constexpr std::uint32_t kKeyVersion = 1;
+constexpr std::uint32_t kKeyVersion = 2;  // 2: the key id after the version
 constexpr std::uint64_t kMaxKeyDimension = 1 << 16;
 
 }  // namespace
@@ -105,6 +105,7 @@ std::vector<std::uint8_t> save_gallery_public_key(const rlwe::Context& ctx,
   rlwe::require_param_id(key.param_id, ctx.id(), "save gallery public key");
   io::ByteWriter w;
   w.put_u32(kKeyVersion);
+  w.put_bytes(key.key_id.bytes);
   w.put_u64(key.count());
   auto put = [&](const ring::RnsPoly& p) {
     ring::require_shape(p, basis, "gallery public key");
@@ -126,9 +127,12 @@ GalleryPublicKey load_gallery_public_key(const rlwe::Context& ctx,
   io::ByteReader r(env.payload);
   const auto version = r.get_u32("version");
   if (version != kKeyVersion)
-    throw io::FormatError("gallery public key: unsupported version " + std::to_string(version));
+    throw io::FormatError("gallery public key: unsupported version " + std::to_string(version) +
+                          " (made by an older Veil: veil gallery-key rewrites it)");
   GalleryPublicKey key;
   key.param_id = env.param_id;
+  const auto key_bytes = r.get_bytes("key id", key.key_id.bytes.size());
+  std::copy(key_bytes.begin(), key_bytes.end(), key.key_id.bytes.begin());
   const std::size_t n = ctx.n();
   std::size_t poly_bytes = 0;
   for (std::size_t l = 0; l < 2; ++l)

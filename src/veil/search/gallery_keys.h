@@ -15,6 +15,7 @@
 #include <span>
 #include <vector>
 
+#include "veil/io/key_id.h"
 #include "veil/rlwe/context.h"
 #include "veil/rlwe/objects.h"
 
@@ -42,6 +43,9 @@ class GallerySecrets {
 
 struct GalleryPublicKey {
   std::uint64_t param_id = 0;
+  // The key set it was made from (key_identity.h): a third party that holds
+  // only this file still enrolls under the right identity.
+  io::KeyId key_id;
   ring::RnsPoly a;               // evaluation form, the two ciphertext primes
   std::vector<ring::RnsPoly> b;  // b_j = -a s_j + e_j, same basis and form
   std::size_t count() const { return b.size(); }

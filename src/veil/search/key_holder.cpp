@@ -21,9 +21,10 @@ ProbeKey::~ProbeKey() {
 }
 
 ScoreDecryptor::ScoreDecryptor(const SearchConfig& config, rlwe::ContextPtr ctx,
-                               const rlwe::SecretKey& sk)
+                               const rlwe::SecretKey& sk, const io::KeyId& key_id)
     : config_(config),
       ctx_(std::move(ctx)),
+      key_id_(key_id),
       ntt_(config.n, math::Modulus(config.response_prime)),
       secrets_(*ctx_, sk, config.dimension),
       crt_(config.q[0], config.q[1]) {
@@ -108,6 +109,7 @@ ProbeKey ScoreDecryptor::prepare(const Words& expanded, std::size_t threads) con
 
 void ScoreDecryptor::check(const EncryptedScores& scores, const ProbeKey& key) const {
   rlwe::require_param_id(scores.param_id, ctx_->id(), "encrypted scores");
+  require_key(scores.key_id, key_id_, "encrypted scores");
   if (scores.n != config_.n || scores.words.size() != scores.blocks * 2 * scores.n ||
       scores.mask_words != mask_response_words(config_) ||
       scores.masks.size() != scores.blocks * scores.mask_words) {

@@ -16,6 +16,7 @@
 #include "veil/search/config.h"
 #include "veil/search/crt2.h"
 #include "veil/search/gallery_keys.h"
+#include "veil/search/key_identity.h"
 #include "veil/search/server.h"
 
 namespace veil::search {
@@ -45,7 +46,10 @@ class ProbeKey {
 
 class ScoreDecryptor {
  public:
-  ScoreDecryptor(const SearchConfig& config, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk);
+  // `key_id`: the identity of the key set `sk` belongs to; responses of
+  // another key set are refused (KeyMismatchError) before any decryption.
+  ScoreDecryptor(const SearchConfig& config, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk,
+                 const io::KeyId& key_id);
   ~ScoreDecryptor();
   ScoreDecryptor(const ScoreDecryptor&) = delete;
   ScoreDecryptor& operator=(const ScoreDecryptor&) = delete;
@@ -70,6 +74,7 @@ class ScoreDecryptor {
   void check(const EncryptedScores& scores, const ProbeKey& key) const;
   SearchConfig config_;
   rlwe::ContextPtr ctx_;
+  io::KeyId key_id_;
   math::NttTables ntt_;
   GallerySecrets secrets_;
   std::vector<math::u64> s_, s_shoup_;      // s mod the response prime, evaluation form

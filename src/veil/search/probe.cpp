@@ -18,6 +18,8 @@
 namespace veil::search {
 
 namespace {
+constexpr std::uint32_t kProbeVersion = 2;  // 2: the key id after the config id
+
 void check_context(const SearchConfig& config, const rlwe::ContextPtr& ctx, const char* who) {
   if (!ctx) throw rlwe::MismatchError(std::string(who) + ": null context");
   if (ctx->params().q() != config.q || ctx->params().p() != config.special_prime) {
@@ -27,15 +29,15 @@ void check_context(const SearchConfig& config, const rlwe::ContextPtr& ctx, cons
 }  // namespace
 
 ProbeEncryptor::ProbeEncryptor(const SearchConfig& config, rlwe::ContextPtr ctx,
-                               const rlwe::SecretKey& sk)
-    : config_(config), ctx_(std::move(ctx)), sk_(sk) {
+                               const rlwe::SecretKey& sk, const io::KeyId& key_id)
+    : config_(config), ctx_(std::move(ctx)), sk_(sk), key_id_(key_id) {
   check_context(config_, ctx_, "probe encryptor");
   rlwe::require_param_id(sk.param_id, ctx_->id(), "probe encryptor secret key");
 }
 
 ProbeEncryptor::ProbeEncryptor(const SearchConfig& config, rlwe::ContextPtr ctx,
-                               const rlwe::PublicKey& pk)
-    : config_(config), ctx_(std::move(ctx)), pk_(pk) {
+                               const rlwe::PublicKey& pk, const io::KeyId& key_id)
+    : config_(config), ctx_(std::move(ctx)), pk_(pk), key_id_(key_id) {
   check_context(config_, ctx_, "probe encryptor");
   rlwe::require_param_id(pk.param_id, ctx_->id(), "probe encryptor public key");
   if (config.probe != Encryption::kPublicKey) {
@@ -74,6 +76,7 @@ EncryptedProbe ProbeEncryptor::encrypt(std::span<const std::int16_t> probe) cons
   }
   ring::to_eval(pt.poly, basis);
   EncryptedProbe out;
+  out.key_id = key_id_;
   if (sk_) {
     out.seeded = rlwe::Encryptor(ctx_, *sk_).encrypt_seeded(pt);
   } else {
@@ -93,7 +96,9 @@ std::vector<std::uint8_t> save_probe(const SearchConfig& config, const rlwe::Con
     throw std::invalid_argument("save_probe: empty probe");
   }
   io::ByteWriter w;
+  w.put_u32(kProbeVersion);
   w.put_u64(config.id());
+  w.put_bytes(probe.key_id.bytes);
   w.put_bytes(inner);
   return io::seal_envelope(io::ObjectType::SearchQuery, ctx.id(), w.bytes());
 }
@@ -104,6 +109,10 @@ EncryptedProbe load_probe(const SearchConfig& config, const rlwe::Context& ctx,
       io::open_envelope(bytes, io::ObjectType::SearchQuery, std::nullopt, std::uint64_t{1} << 26);
   rlwe::require_param_id(env.param_id, ctx.id(), "probe");
   io::ByteReader r(env.payload);
+  const auto version = r.get_u32("version");
+  if (version != kProbeVersion)
+    throw io::FormatError("probe: unsupported version " + std::to_string(version) + ", expected " +
+                          std::to_string(kProbeVersion));
   const std::uint64_t config_id = r.get_u64("config id");
   if (config_id != config.id()) {
     throw rlwe::MismatchError("probe was made for another gallery configuration (config id " +
@@ -111,6 +120,9 @@ EncryptedProbe load_probe(const SearchConfig& config, const rlwe::Context& ctx,
                               rlwe::hex_id(config.id()) +
                               "): different dimension, scale or encryption mode");
   }
+  io::KeyId key_id;
+  const auto key_bytes = r.get_bytes("key id", key_id.bytes.size());
+  std::copy(key_bytes.begin(), key_bytes.end(), key_id.bytes.begin());
   auto inner = r.get_bytes("ciphertext", r.remaining());
   if (inner.size() < io::kEnvelopeHeaderSize) {
     throw io::FormatError("probe: " + std::to_string(inner.size()) +
@@ -119,6 +131,7 @@ EncryptedProbe load_probe(const SearchConfig& config, const rlwe::Context& ctx,
   const auto type = static_cast<io::ObjectType>(inner[io::kEnvelopeTypeOffset] |
                                                 (inner[io::kEnvelopeTypeOffset + 1] << 8));
   EncryptedProbe p;
+  p.key_id = key_id;
   if (type == io::ObjectType::SeededCiphertext) {
     p.seeded = io::load_seeded_ciphertext(ctx, inner);
     if (p.seeded->level != 1) throw io::FormatError("probe: expected a level-1 ciphertext");

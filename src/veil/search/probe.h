@@ -16,6 +16,7 @@
 #include "veil/rlwe/context.h"
 #include "veil/rlwe/objects.h"
 #include "veil/search/config.h"
+#include "veil/search/key_identity.h"
 #include "veil/search/layout.h"
 
 namespace veil::search {
@@ -27,14 +28,19 @@ class FastExpansion;
 // Seed-compressed when the key holder encrypts (half the bytes), full when a
 // capture device encrypts with the public key.
 struct EncryptedProbe {
+  io::KeyId key_id;  // the key set it is encrypted under (key_identity.h)
   std::optional<rlwe::SeededCiphertext> seeded;
   std::optional<rlwe::Ciphertext> full;
 };
 
 class ProbeEncryptor {
  public:
-  ProbeEncryptor(const SearchConfig& config, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk);
-  ProbeEncryptor(const SearchConfig& config, rlwe::ContextPtr ctx, const rlwe::PublicKey& pk);
+  // `key_id`: the identity of the key set `sk` or `pk` belongs to; every
+  // probe carries it.
+  ProbeEncryptor(const SearchConfig& config, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk,
+                 const io::KeyId& key_id);
+  ProbeEncryptor(const SearchConfig& config, rlwe::ContextPtr ctx, const rlwe::PublicKey& pk,
+                 const io::KeyId& key_id);
   // `probe` is one quantised row (quantize_rows at the config's scale).
   EncryptedProbe encrypt(std::span<const std::int16_t> probe) const;
 
@@ -43,9 +49,11 @@ class ProbeEncryptor {
   rlwe::ContextPtr ctx_;
   std::optional<rlwe::PublicKey> pk_;
   std::optional<rlwe::SecretKey> sk_;
+  io::KeyId key_id_;
 };
 
-// A SearchQuery envelope: the config id, then the ciphertext's own envelope.
+// A SearchQuery envelope: a version, the config id, the key id, then the
+// ciphertext's own envelope.
 std::vector<std::uint8_t> save_probe(const SearchConfig& config, const rlwe::Context& ctx,
                                      const EncryptedProbe& probe);
 // Throws io::FormatError for malformed bytes and rlwe::MismatchError for a

@@ -38,10 +38,11 @@ std::size_t group_size(std::size_t blocks, std::size_t threads) {
 }  // namespace
 
 SearchServer::SearchServer(const SearchConfig& config, rlwe::ContextPtr ctx, rlwe::GaloisKeys keys,
-                           std::size_t threads)
+                           const io::KeyId& gallery_key, std::size_t threads)
     : config_(config),
       ctx_(ctx),
       expander_(config, ctx, std::move(keys)),
+      key_id_(gallery_key),
       primes_(config.q[0], config.q[1]),
       threads_(threads ? threads : default_threads()),
       kernel_(default_scan_kernel()),
@@ -88,6 +89,7 @@ EncryptedScores SearchServer::score(const Words& probe,
   }
   EncryptedScores out;
   out.param_id = ctx_->id();
+  out.key_id = key_id_;
   out.n = n;
   out.blocks = blocks.size();
   out.mask_words = mask_response_words(config_);
@@ -132,7 +134,7 @@ EncryptedScores SearchServer::search(const EncryptedProbe& probe,
 }
 
 namespace {
-constexpr std::uint32_t kScoresVersion = 2;
+constexpr std::uint32_t kScoresVersion = 3;  // 3: the key id after the config id
 
 // Seeds travel as raw 32-bit words; a public-key gallery's `a` packed per prime.
 void put_masks(io::ByteWriter& w, const SearchConfig& config, const EncryptedScores& s) {
@@ -176,6 +178,7 @@ std::vector<std::uint8_t> save_scores(const SearchConfig& config, const Encrypte
   io::ByteWriter w;
   w.put_u32(kScoresVersion);
   w.put_u64(config.id());
+  w.put_bytes(s.key_id.bytes);
   w.put_u64(s.n);
   w.put_u64(s.blocks);
   // Residues are below the response prime (< 2^30): packed 30 bits each.
@@ -201,6 +204,8 @@ EncryptedScores load_scores(const SearchConfig& config, std::uint64_t param_id,
                               rlwe::hex_id(config_id) + ", expected " + rlwe::hex_id(config.id()) +
                               ")");
   }
+  const auto key_bytes = r.get_bytes("key id", s.key_id.bytes.size());
+  std::copy(key_bytes.begin(), key_bytes.end(), s.key_id.bytes.begin());
   s.n = r.get_u64("n");
   if (s.n != config.n)
     throw io::FormatError("scores: ring degree " + std::to_string(s.n) + ", expected " +

@@ -18,6 +18,7 @@ namespace veil::search {
 // coefficient form, n words each, and the block's mask words.
 struct EncryptedScores {
   std::uint64_t param_id = 0;
+  io::KeyId key_id;  // the gallery's key set
   std::size_t n = 0;
   std::size_t blocks = 0;
   std::size_t mask_words = 0;  // per block: mask_response_words(config)
@@ -37,14 +38,21 @@ struct ScanTimings {
 
 class SearchServer {
  public:
+  // `gallery_key`: the key set of the gallery it scans (and of `keys`).
+  // Probes of another key set are refused before any work.
   SearchServer(const SearchConfig& config, rlwe::ContextPtr ctx, rlwe::GaloisKeys keys,
-               std::size_t threads = 0 /* default_threads() */);
+               const io::KeyId& gallery_key, std::size_t threads = 0 /* default_threads() */);
 
   const SearchConfig& config() const { return config_; }
   std::size_t threads() const { return threads_; }
   void set_kernel(ScanKernel k) { kernel_ = k; }
 
-  Words expand(const EncryptedProbe& probe) const { return expander_.expand(probe, threads_); }
+  const io::KeyId& gallery_key() const { return key_id_; }
+  // Throws KeyMismatchError for a probe of another key set.
+  Words expand(const EncryptedProbe& probe) const {
+    require_key(probe.key_id, key_id_, "probe");
+    return expander_.expand(probe, threads_);
+  }
   // Each pointer is one block of config.block_words() words, 64-byte aligned.
   EncryptedScores score(const Words& expanded, std::span<const std::uint32_t* const> blocks,
                         ScanTimings* timings = nullptr) const;
@@ -56,6 +64,7 @@ class SearchServer {
   SearchConfig config_;
   rlwe::ContextPtr ctx_;
   ProbeExpander expander_;
+  io::KeyId key_id_;
   ScanPrimes primes_;
   std::size_t threads_;
   ScanKernel kernel_;
