@@ -302,6 +302,7 @@ void add_gallery_commands(CLI::App& app) {
                           {"gallery_encryption", search::to_string(g.config.gallery)},
                           {"probe_encryption", search::to_string(g.config.probe)},
                           {"noise_margin_sigmas", std::min(nr.decode_sigmas, nr.wrap_sigmas)},
+                          {"key_id", g.store.config().key_id.hex()},
                           {"created", i.created},
                           {"parameters", g.config.describe()}};
       if (g.two_stage) {

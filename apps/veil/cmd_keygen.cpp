@@ -15,9 +15,10 @@ void add_keygen_command(CLI::App& app) {
       ->capture_default_str();
   cmd->callback([dir, dims] {
     write_new_keys(*dir, *dims);
+    const KeyDir k = load_keys(*dir, 0);
     std::cout << "keys written to " << *dir
               << " (secret.key stays with the key holder; public.key, gallery.pub and "
-                 "expansion.keys may be shared)\n";
+                 "expansion.keys may be shared)\nkey id " << k.key_id.hex() << "\n";
   });
 
   auto gdir = std::make_shared<std::string>();

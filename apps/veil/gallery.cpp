@@ -12,6 +12,7 @@
 #include "veil/data/text.h"
 #include "veil/io/envelope.h"
 #include "veil/io/errors.h"
+#include "veil/rlwe/errors.h"
 #include "veil/search/enroll.h"
 #include "veil/search/parallel.h"
 #include "veil/search/probe.h"
@@ -24,6 +25,21 @@ namespace fs = std::filesystem;
 namespace {
 bool store_exists(const fs::path& dir) { return fs::exists(dir / "manifest.json"); }
 }  // namespace
+
+void require_same_keys(const OpenGallery& g, const KeyDir& keys, const std::string& consequence) {
+  const store::StoreConfig& c = g.store.config();
+  if (c.param_id != keys.ctx->id()) {
+    throw std::runtime_error("the gallery " + g.store.dir().string() +
+                             " was made for another parameter set (" +
+                             rlwe::hex_id(c.param_id) + "; the keys are " +
+                             rlwe::hex_id(keys.ctx->id()) + "): " + consequence);
+  }
+  if (c.key_id != keys.key_id) {
+    throw std::runtime_error("the gallery " + g.store.dir().string() + " belongs to key " +
+                             c.key_id.hex() + "; these keys are another key, " +
+                             keys.key_id.hex() + " (another veil keygen): " + consequence);
+  }
+}
 
 namespace {
 
@@ -201,6 +217,7 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
     }
     // Created only once every row has been checked (below).
     planned.emplace(NewStore{store::StoreConfig{.param_id = keys.ctx->id(),
+                                                .key_id = keys.key_id,
                                                 .block_bytes = block_bytes,
                                                 .slots_per_block = static_cast<std::uint32_t>(c.n),
                                                 .search_config = std::move(config_bytes)},
@@ -209,10 +226,7 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
   const search::SearchConfig& config = g ? g->config : planned->config;
   const std::optional<reduce::TwoStageConfig>& two_stage = g ? g->two_stage : planned->two_stage;
   result.two_stage = two_stage.has_value();
-  if (g && g->store.config().param_id != keys.ctx->id()) {
-    throw std::runtime_error("the gallery was made with other keys (parameter set " +
-                             std::to_string(g->store.config().param_id) + ")");
-  }
+  if (g) require_same_keys(*g, keys, "nothing was added");
   std::vector<std::size_t> keep;
   for (std::size_t i = 0; i < rows; ++i) {
     if (!g || !g->store.find(ids[i])) {
@@ -293,7 +307,7 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
       if (!labels.empty()) in.labels.assign(labels.begin() + first, labels.begin() + first + count);
       inputs.push_back(std::move(in));
     }
-    g->store.append(inputs);  // durable when it returns
+    g->store.append(inputs, keys.key_id);  // durable when it returns
     result.blocks += b1 - b0;
     result.templates = std::min(todo, b1 * n);
     if (!o.quiet) {
@@ -317,10 +331,29 @@ const rlwe::GaloisKeys& need_expansion(const KeyDir& keys) {
   return *keys.expansion;
 }
 const OpenGallery& same_keys(const OpenGallery& g, const KeyDir& keys) {
-  if (g.store.config().param_id != keys.ctx->id())
-    throw std::runtime_error("the gallery was made with other keys");
+  require_same_keys(g, keys, "nothing was searched");
   return g;
 }
+// Why block `b` did not decode, for the user: where it is (segment, block,
+// ids), and whether its bytes are damaged (checksum) or intact (so the keys
+// are to blame: the store and the keys were already checked to carry the
+// same key id, so it is a forged id or another set's expansion keys).
+std::string diagnose_decode_failure(const store::GalleryStore& store, std::size_t b) {
+  const store::BlockOrigin o = store.block_origin(b);
+  std::string where = "gallery block " + std::to_string(b) + " (segment " + o.segment_file +
+                      ", block " + std::to_string(o.position) + " of that segment, ids " +
+                      o.first_id + " .. " + o.last_id + ")";
+  if (std::optional<std::string> damage = store.block_damage(b)) {
+    return where + " does not decode because it is damaged: " + *damage +
+           ". veil repair " + store.dir().string() +
+           " quarantines damaged blocks and lists the ids lost";
+  }
+  return where +
+         " does not decode although its checksum is intact and the key ids match: the probe "
+         "was forged under another key, or the server's expansion.keys belong to another key "
+         "set";
+}
+
 // Matches (slot indices, best first) as ranked hits with ids and labels.
 std::vector<Hit> to_hits(const store::GalleryStore& store, std::size_t n,
                          const std::vector<search::Match>& matches, double unit) {
@@ -337,9 +370,9 @@ GallerySearcher::GallerySearcher(const OpenGallery& g, const KeyDir& keys, std::
     : g_(same_keys(g, keys)),
       keys_(keys),
       threads_(threads),
-      client_(g.config, keys.ctx, need_secret(keys)),
-      server_(g.config, keys.ctx, need_expansion(keys), threads),
-      key_holder_(g.config, keys.ctx, need_secret(keys)) {
+      client_(g.config, keys.ctx, need_secret(keys), keys.key_id),
+      server_(g.config, keys.ctx, need_expansion(keys), g.store.config().key_id, threads),
+      key_holder_(g.config, keys.ctx, need_secret(keys), keys.key_id) {
   g.store.advise_sequential();
   for (std::size_t b = 0; b < g.store.block_count(); ++b) {
     blocks_.push_back(reinterpret_cast<const std::uint32_t*>(g.store.block(b).data()));
@@ -374,8 +407,12 @@ SearchResult GallerySearcher::search(const float* probe, std::size_t k,
   search::ProbeKey probe_key = key_holder_.prepare(expanded, threads_);
   r.prepare_ms = ms_since(t0);
   t0 = Clock::now();
-  std::vector<std::int64_t> all =
-      key_holder_.decrypt(search::load_scores(c, keys.ctx->id(), response), probe_key, threads_);
+  std::vector<std::int64_t> all;
+  try {
+    all = key_holder_.decrypt(search::load_scores(c, keys.ctx->id(), response), probe_key, threads_);
+  } catch (const search::DecodeError& e) {
+    throw std::runtime_error(diagnose_decode_failure(g_.store, e.block()));
+  }
   const std::size_t n = c.n;
   auto live = [&](std::size_t i) {
     return g_.store.slot(i / n, static_cast<std::uint32_t>(i % n)).has_value();
@@ -403,7 +440,7 @@ TwoStageGallerySearcher::TwoStageGallerySearcher(const OpenGallery& g, const Key
   std::vector<const std::uint8_t*> blocks;
   for (std::size_t b = 0; b < g.store.block_count(); ++b) blocks.push_back(g.store.block(b).data());
   searcher_ = std::make_unique<reduce::TwoStageSearcher>(
-      g.two_stage->layout, keys.ctx, need_secret(keys), need_expansion(keys), g.model,
+      g.two_stage->layout, keys.ctx, need_secret(keys), keys.key_id, need_expansion(keys), g.model,
       std::move(blocks), g.store.block_count() * g.config.n, threads);
 }
 
@@ -413,10 +450,14 @@ SearchResult TwoStageGallerySearcher::search(const float* probe, std::size_t k,
   const std::size_t n = l.coarse.n;
   const std::size_t K = std::max(candidates_, k);
   // A threshold keeps every re-scored candidate at or above it.
-  reduce::TwoStageResult t =
-      searcher_->search({probe, l.rows.dimension}, K, threshold ? K : k, [&](std::size_t i) {
-        return g_.store.slot(i / n, static_cast<std::uint32_t>(i % n)).has_value();
-      });
+  reduce::TwoStageResult t;
+  try {
+    t = searcher_->search({probe, l.rows.dimension}, K, threshold ? K : k, [&](std::size_t i) {
+      return g_.store.slot(i / n, static_cast<std::uint32_t>(i % n)).has_value();
+    });
+  } catch (const search::DecodeError& e) {
+    throw std::runtime_error(diagnose_decode_failure(g_.store, e.block()));
+  }
   const double unit = static_cast<double>(l.full_scale) * l.full_scale;
   if (threshold) {
     const auto min_score = static_cast<std::int64_t>(std::ceil(*threshold * unit));

@@ -43,6 +43,10 @@ struct OpenGallery {
 
 enum class NeedModel { kYes, kNo };
 
+// Refuses (std::runtime_error naming both fingerprints and ending with
+// `consequence`) keys of another parameter set or key set than the gallery's.
+void require_same_keys(const OpenGallery& g, const KeyDir& keys, const std::string& consequence);
+
 // With NeedModel::kYes a two-stage store's model file must be present and
 // match its fingerprint (a clear error otherwise).
 OpenGallery open_gallery(const std::filesystem::path& dir, store::Mode mode,

@@ -18,11 +18,15 @@
 #include "veil/rlwe/objects.h"
 #include "veil/search/config.h"
 #include "veil/search/gallery_keys.h"
+#include "veil/search/key_identity.h"
 
 namespace veil::apps {
 
 struct KeyDir {
   rlwe::ContextPtr ctx;
+  // The key set's identity (search/key_identity.h): the fingerprint of
+  // public.key, or the one gallery.pub records when public.key is absent.
+  io::KeyId key_id;
   std::optional<rlwe::SecretKey> sk;
   std::optional<rlwe::PublicKey> pk;
   std::optional<rlwe::GaloisKeys> expansion;
@@ -44,6 +48,9 @@ inline unsigned operator|(Need a, Need b) {
 }
 inline unsigned operator|(unsigned a, Need b) { return a | static_cast<unsigned>(b); }
 
+// Loads what `need` asks for, and checks that the files belong together:
+// secret.key must be the secret of public.key, and gallery.pub must record
+// public.key's identity. A missing or damaged file is an error naming it.
 KeyDir load_keys(const std::filesystem::path& dir, unsigned need);
 
 // The configuration every gallery of dimension d gets (one ring for all).

@@ -23,9 +23,9 @@ fails "all zeros" "$VEIL" enroll "$WORK/s3" --keys "$WORK/keys" --input "$WORK/z
 fails "dimension" "$VEIL" search "$WORK/store" --keys "$WORK/keys" --probe "$WORK/g17/probes.npy"
 fails "not live\|unknown\|not in" "$VEIL" delete "$WORK/store" --id nosuchid
 [ "$before" = "$("$VEIL" info "$WORK/store" --json)" ] || { echo "store changed"; exit 1; }
-# Another key directory (same parameter set): the key holder's decoding check catches it.
+# Another key directory (same parameter set): refused by key identity (key_identity.sh has more).
 "$VEIL" keygen "$WORK/keys2" >/dev/null
-fails "does not decode" "$VEIL" search "$WORK/store" --keys "$WORK/keys2" --probe "$WORK/g16/probes.npy"
+fails "another key" "$VEIL" search "$WORK/store" --keys "$WORK/keys2" --probe "$WORK/g16/probes.npy"
 # A flipped byte in a segment: verify-store reports it.
 seg=$(ls "$WORK"/store/*.vseg | head -1)
 printf '\xff' | dd of="$seg" bs=1 seek=100000 conv=notrunc status=none

@@ -202,7 +202,8 @@ std::vector<std::int64_t> ScoreDecryptor::decrypt(const EncryptedScores& scores,
                    throw DecodeError(
                        "score block " + std::to_string(b) +
                        " does not decode: the probe or the gallery was encrypted under another "
-                       "key, or the response was altered");
+                       "key, or the block or the response was altered",
+                       b);
                  }
                });
   return out;

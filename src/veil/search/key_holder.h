@@ -22,10 +22,18 @@
 namespace veil::search {
 
 // Scores that do not decode to integers: the probe or the gallery was
-// encrypted under another key, or the response was altered.
+// encrypted under another key (with matching key ids: forged, or the
+// server's expansion keys are another set's), or the block or the response
+// was altered. `block` is the first block found that failed, so the caller
+// can say where (and check that block's checksum before blaming keys).
 class DecodeError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  DecodeError(const std::string& what, std::size_t block)
+      : std::runtime_error(what), block_(block) {}
+  std::size_t block() const { return block_; }
+
+ private:
+  std::size_t block_;
 };
 
 // With the right key every decoded value lies within a few hundredths of an
