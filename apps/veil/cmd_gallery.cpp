@@ -1,4 +1,4 @@
-// enroll, search, delete, compact, info, verify-store.
+// enroll, search, delete, compact, info, verify-store, repair.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -345,7 +345,66 @@ void add_gallery_commands(CLI::App& app) {
       for (const auto& p : r.problems) std::cout << "PROBLEM: " << p << "\n";
       std::cout << r.segments_checked << " segments, " << r.blocks_checked << " blocks, "
                 << r.bytes_hashed << " bytes hashed: " << (r.ok() ? "ok" : "DAMAGED") << "\n";
-      if (!r.ok()) throw std::runtime_error("the store is damaged");
+      if (!r.ok()) {
+        throw std::runtime_error("the store is damaged (veil repair " + *store_dir +
+                                 " quarantines what is damaged and lists the ids lost)");
+      }
+    });
+  }
+  // repair
+  {
+    auto store_dir = std::make_shared<std::string>();
+    auto json = std::make_shared<bool>(false);
+    CLI::App* cmd = app.add_subcommand(
+        "repair",
+        "Quarantine damaged blocks, segments or index files of a gallery store, list the ids "
+        "lost, and leave a store that opens and searches (a sound store is left unchanged)");
+    cmd->add_option("store", *store_dir, "gallery store directory")->required();
+    cmd->add_flag("--json", *json, "JSON output");
+    cmd->callback([store_dir, json] {
+      const store::RepairReport r = store::GalleryStore::repair(*store_dir);
+      // The repaired store must open and verify clean; say so or fail.
+      OpenGallery g = open_gallery(*store_dir, store::Mode::kReadOnly, NeedModel::kNo);
+      const store::VerifyReport v = g.store.verify();
+      auto blocks_json = [](const std::vector<store::RepairedBlock>& blocks) {
+        nlohmann::json a = nlohmann::json::array();
+        for (const auto& b : blocks)
+          a.push_back({{"block_id", b.block_id},
+                       {"segment", b.segment},
+                       {"position", b.position},
+                       {"reason", b.reason}});
+        return a;
+      };
+      if (*json) {
+        std::cout << nlohmann::json{{"changed", r.changed()},
+                                    {"lost_ids", r.lost_ids},
+                                    {"salvaged_blocks", blocks_json(r.salvaged)},
+                                    {"dropped_blocks", blocks_json(r.dropped)},
+                                    {"quarantined", r.quarantined},
+                                    {"index_rebuilt", r.index_rebuilt},
+                                    {"manifest_rebuilt", r.manifest_rebuilt},
+                                    {"notes", r.notes},
+                                    {"templates_live", g.store.live_count()},
+                                    {"verify_ok", v.ok()}}
+                         .dump(2)
+                  << "\n";
+      } else if (!r.changed()) {
+        std::cout << *store_dir << " is sound: nothing was changed\n";
+      } else {
+        for (const auto& n : r.notes) std::cout << "note: " << n << "\n";
+        for (const auto& b : r.dropped)
+          std::cout << "dropped block " << b.block_id << " (" << b.segment << " #" << b.position
+                    << "): " << b.reason << "\n";
+        for (const auto& b : r.salvaged)
+          std::cout << "salvaged block " << b.block_id << " from " << b.segment << "\n";
+        for (const auto& f : r.quarantined) std::cout << "quarantined " << f << "\n";
+        if (r.index_rebuilt) std::cout << "ids.sqlite rebuilt from the segments\n";
+        if (r.manifest_rebuilt) std::cout << "manifest.json rebuilt from the index\n";
+        std::cout << r.lost_ids.size() << " ids lost" << (r.lost_ids.empty() ? "" : ":") << "\n";
+        for (const auto& id : r.lost_ids) std::cout << "  " << id << "\n";
+        std::cout << g.store.live_count() << " templates remain\n";
+      }
+      if (!v.ok()) throw std::runtime_error("the store is still damaged after repair");
     });
   }
 }
