@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 
+#include "arg_checks.h"
 #include "timing.h"
 #include "veil/data/embeddings.h"
 #include "veil/data/text.h"
@@ -135,9 +136,9 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
   } else {
     const std::string stem = o.input.stem().string();
     if (auto problem = io::text_problem(stem)) {
-      throw std::runtime_error("the default ids <file stem>:<row> of " + o.input.string() +
-                               " would not be valid text (" + *problem +
-                               " in the file name): pass --ids");
+      throw std::runtime_error("the default ids <file stem>:<row> of " +
+                               args::printable(o.input.string()) + " would not be valid text (" +
+                               *problem + " in the file name): pass --ids");
     }
     for (std::size_t i = 0; i < rows; ++i) ids.push_back(stem + ":" + std::to_string(i));
   }
