@@ -376,7 +376,7 @@ void add_gallery_commands(CLI::App& app) {
         j["search"] = "single-stage";
       }
       if (*json) {
-        std::cout << j.dump(2) << "\n";
+        std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       } else {
         for (auto& [key, value] : j.items())
           std::cout << std::left << std::setw(26) << key << value << "\n";
