@@ -12,8 +12,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "arg_checks.h"
 #include "bandwidth.h"
 #include "bench_two_stage.h"
+#include "cli_checks.h"
 #include "commands.h"
 #include "synthetic.h"
 #include "timing.h"
@@ -22,6 +24,7 @@
 #include "veil/search/key_holder.h"
 #include "veil/search/parallel.h"
 #include "veil/search/probe.h"
+#include "veil/search/rerank_wire.h"
 #include "veil/search/server.h"
 
 namespace veil::apps {
@@ -192,16 +195,15 @@ nlohmann::json run(const Options& o) {
   return out;
 }
 
-std::vector<std::size_t> parse_list(const std::string& s) {
+// The bounds of the list options (checked by their validators and again
+// here, where the lists are read).
+constexpr std::uint64_t kMaxSize = 100'000'000;
+
+std::vector<std::size_t> parse_list(const std::string& s, std::string_view option,
+                                    std::uint64_t min, std::uint64_t max) {
   std::vector<std::size_t> v;
-  std::size_t pos = 0;
-  while (pos < s.size()) {
-    std::size_t end = s.find(',', pos);
-    if (end == std::string::npos) end = s.size();
-    v.push_back(static_cast<std::size_t>(std::stod(s.substr(pos, end - pos))));
-    pos = end + 1;
-  }
-  if (v.empty()) throw CLI::ValidationError("empty list");
+  for (std::uint64_t x : args::parse_count_list(s, option, min, max))
+    v.push_back(static_cast<std::size_t>(x));
   return v;
 }
 
@@ -213,14 +215,18 @@ void add_bench_command(CLI::App& app) {
   auto dims = std::make_shared<std::string>("16,32,64,128,512");
   CLI::App* cmd =
       app.add_subcommand("bench", "Benchmark encrypted search end to end (JSON with --json)");
-  cmd->add_option("--n", *sizes, "gallery sizes, comma-separated (1e4,1e5,1e6)");
-  cmd->add_option("--d", *dims, "dimensions, comma-separated");
+  cmd->add_option("--n", *sizes, "gallery sizes, comma-separated (1e4,1e5,1e6)")
+      ->check(cli::count_list(1, kMaxSize));
+  cmd->add_option("--d", *dims, "dimensions, comma-separated")
+      ->check(cli::count_list(1, search::kMaxDimension));
   cmd->add_option("--repeats", opts->repeats, "probes per configuration (median reported)")
-      ->check(CLI::Range(1, 1000));
-  cmd->add_option("--threads", opts->threads, "threads (default: all cores)");
-  cmd->add_option("--json", opts->json_path, "write the results as JSON to this file");
+      ->transform(cli::count(1, 1000));
+  cmd->add_option("--threads", opts->threads, "threads (default 0: all cores)")
+      ->transform(cli::threads());
+  cmd->add_option("--json", opts->json_path, "write the results as JSON to this file")
+      ->check(cli::output_file());
   cmd->add_option("--bandwidth-mib", opts->bandwidth_mib, "buffer for the bandwidth measurement")
-      ->check(CLI::Range(64, 65536));
+      ->transform(cli::count(64, 65536));
   // Two-stage mode (issue 4): single-stage full-dimension search against
   // PCA-reduced coarse search + exact re-score of the top K.
   auto two = std::make_shared<TwoStageBenchOptions>();
@@ -231,18 +237,21 @@ void add_bench_command(CLI::App& app) {
                 "two-stage search against single-stage full-dimension search on generated "
                 "identities (uses the first --n, --probes, --full-d, --coarse-d, --K)");
   cmd->add_option("--probes", two->probes, "two-stage: probes (median time, rank-1 over them)")
-      ->check(CLI::Range(1, 100000));
+      ->transform(cli::count(1, 100000));
   cmd->add_option("--full-d", two->full_dimension, "two-stage: full dimension (512)")
-      ->check(CLI::Range(2, 4096));
-  cmd->add_option("--coarse-d", *coarse, "two-stage: PCA dimensions of the coarse pass (16,32)");
-  cmd->add_option("--K", *ks, "two-stage: candidates re-scored (100,1000,10000)");
+      ->transform(cli::count(2, search::kMaxDimension));
+  cmd->add_option("--coarse-d", *coarse, "two-stage: PCA dimensions of the coarse pass (16,32)")
+      ->check(cli::count_list(1, search::kMaxDimension));
+  cmd->add_option("--K", *ks, "two-stage: candidates re-scored (100,1000,10000)")
+      ->check(cli::count_list(10, search::kMaxCandidates));
   cmd->add_option("--datasets", two->datasets,
-                  "two-stage: data sets folder (FaceNet calibrates the generator)");
+                  "two-stage: data sets folder (FaceNet calibrates the generator)")
+      ->check(cli::dir(false));
   cmd->callback([opts, sizes, dims, two, two_stage, coarse, ks] {
     if (*two_stage) {
-      two->templates = parse_list(*sizes).front();
-      two->coarse_dimensions = parse_list(*coarse);
-      two->candidates = parse_list(*ks);
+      two->templates = parse_list(*sizes, "--n", 1, kMaxSize).front();
+      two->coarse_dimensions = parse_list(*coarse, "--coarse-d", 1, search::kMaxDimension);
+      two->candidates = parse_list(*ks, "--K", 10, search::kMaxCandidates);
       two->threads = opts->threads;
       if (two->probes > two->templates) throw CLI::ValidationError("--probes", "more than --n");
       for (auto d : two->coarse_dimensions)
@@ -261,12 +270,8 @@ void add_bench_command(CLI::App& app) {
       }
       return;
     }
-    opts->sizes = parse_list(*sizes);
-    opts->dims = parse_list(*dims);
-    for (auto d : opts->dims) {
-      if (d == 0 || d > search::kMaxDimension)
-        throw CLI::ValidationError("--d", "dimension out of range");
-    }
+    opts->sizes = parse_list(*sizes, "--n", 1, kMaxSize);
+    opts->dims = parse_list(*dims, "--d", 1, search::kMaxDimension);
     nlohmann::json j = run(*opts);
     if (!opts->json_path.empty()) {
       std::ofstream f(opts->json_path);

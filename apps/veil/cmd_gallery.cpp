@@ -6,6 +6,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "arg_checks.h"
+#include "cli_checks.h"
 #include "commands.h"
 #include "gallery.h"
 #include "veil/data/embeddings.h"
@@ -142,14 +144,21 @@ void add_gallery_commands(CLI::App& app) {
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand(
         "enroll", "Encrypt embeddings into a gallery store (created if missing)");
-    cmd->add_option("store", a->store, "gallery store directory")->required();
-    cmd->add_option("--keys", a->keys, "key directory (veil keygen)")->required();
+    cmd->add_option("store", a->store, "gallery store directory")
+        ->required()
+        ->check(cli::dir(false));
+    cmd->add_option("--keys", a->keys, "key directory (veil keygen)")
+        ->required()
+        ->check(cli::dir(true));
     cmd->add_option("--input", a->input, "embeddings: .npy, .fvecs, .bvecs or .csv")
         ->required()
-        ->check(CLI::ExistingFile);
-    cmd->add_option("--ids", a->ids, "one external id per line (default: <file stem>:<row>)")
-        ->check(CLI::ExistingFile);
-    cmd->add_option("--labels", a->labels, "one label per line")->check(CLI::ExistingFile);
+        ->check(cli::input_file());
+    cmd->add_option("--ids", a->ids,
+                    "one external id per line, UTF-8 without control characters (default: "
+                    "<file stem>:<row>)")
+        ->check(cli::input_file());
+    cmd->add_option("--labels", a->labels, "one label per line, UTF-8 without control characters")
+        ->check(cli::input_file());
     cmd->add_flag("--public-key", a->o.public_key,
                   "encrypt with public.key (third-party enrollment)");
     cmd->add_flag("--public-probes", a->o.public_probes,
@@ -157,15 +166,22 @@ void add_gallery_commands(CLI::App& app) {
     cmd->add_option("--reduce", a->reduce,
                     "new store: a two-stage gallery reduced by this model (veil fit-reduction); "
                     "existing two-stage store: its model, checked (restores a missing copy)")
-        ->check(CLI::ExistingFile);
+        ->check(cli::input_file());
     cmd->add_flag("--skip-existing", a->o.skip_existing,
                   "leave out ids already enrolled (resume after a crash)");
     cmd->add_option("--blocks-per-append", a->o.blocks_per_append,
                     "blocks per durable append (4096 templates each)")
-        ->check(CLI::Range(1, 1024));
-    cmd->add_option("--threads", a->o.threads, "threads (default: all cores)");
+        ->transform(cli::count(1, 1024));
+    cmd->add_option("--threads", a->o.threads, "threads (default 0: all cores)")
+        ->transform(cli::threads());
     cmd->add_flag("--quiet", a->o.quiet, "no progress on stderr");
     cmd->callback([a] {
+      args::check_output_dir("store", a->store,
+                             {{"--keys", a->keys},
+                              {"--input", a->input},
+                              {"--ids", a->ids},
+                              {"--labels", a->labels},
+                              {"--reduce", a->reduce}});
       a->o.input = a->input;
       if (!a->ids.empty()) a->o.ids_file = a->ids;
       if (!a->labels.empty()) a->o.labels_file = a->labels;
@@ -195,32 +211,38 @@ void add_gallery_commands(CLI::App& app) {
     auto a = std::make_shared<Args>();
     CLI::App* cmd =
         app.add_subcommand("search", "Search the encrypted gallery with encrypted probes");
-    cmd->add_option("store", a->store, "gallery store directory")->required();
+    cmd->add_option("store", a->store, "gallery store directory")
+        ->required()
+        ->check(cli::dir(true));
     cmd->add_option("--keys", a->keys, "key directory (secret.key decrypts the scores)")
-        ->required();
+        ->required()
+        ->check(cli::dir(true));
     cmd->add_option("--probe", a->probe, "probe embeddings file")
         ->required()
-        ->check(CLI::ExistingFile);
-    cmd->add_option("--row", a->rows, "probe rows to search (default: all)");
-    cmd->add_option("-k,--top", a->k, "matches per probe")->check(CLI::Range(1, 100000));
+        ->check(cli::input_file());
+    cmd->add_option("--row", a->rows, "probe rows to search, from 0 (default: all)")
+        ->transform(cli::count(0, args::kMaxRow));
+    cmd->add_option("-k,--top", a->k, "matches per probe")->transform(cli::count(1, 100000));
     cmd->add_option("--threshold", a->threshold,
                     "return every match with cosine >= this instead of top-k")
-        ->check(CLI::Range(-1.0, 1.0));
+        ->check(cli::real(-1.0, 1.0));
     cmd->add_option("--candidates", a->candidates,
                     "two-stage galleries: K, the stage-1 candidates re-scored with the full "
                     "templates (default " +
                         std::to_string(kDefaultCandidates) + "; the server learns which K slots)")
-        ->check(CLI::Range(std::size_t{1}, static_cast<std::size_t>(search::kMaxCandidates)));
-    cmd->add_option("--threads", a->threads, "threads (default: all cores)");
+        ->transform(cli::count(1, search::kMaxCandidates));
+    cmd->add_option("--threads", a->threads, "threads (default 0: all cores)")
+        ->transform(cli::threads());
     cmd->add_flag("--json", a->json, "JSON output");
     cmd->add_option(
            "--compare-with", a->compare,
            "plaintext gallery file enrolled with default ids: print the plaintext answer beside")
-        ->check(CLI::ExistingFile);
+        ->check(cli::input_file());
     cmd->callback([a] {
       KeyDir keys = load_keys(a->keys, Need::kSecret | Need::kExpansion);
       OpenGallery g = open_gallery(a->store, store::Mode::kReadOnly);
       data::Embeddings probes = data::read_embeddings(a->probe);
+      if (probes.matrix.rows == 0) throw std::runtime_error(a->probe + " holds no probes");
       if (probes.matrix.cols != g.dimension()) {
         throw std::runtime_error("probes have dimension " + std::to_string(probes.matrix.cols) +
                                  ", the gallery " + std::to_string(g.dimension()));
@@ -228,32 +250,59 @@ void add_gallery_commands(CLI::App& app) {
       if (a->rows.empty()) {
         for (std::size_t i = 0; i < probes.matrix.rows; ++i) a->rows.push_back(i);
       }
+      // Every requested row is checked before any is searched, so a bad
+      // row prints nothing else; errors name the row of the probe file.
+      for (std::size_t row : a->rows) {
+        if (row >= probes.matrix.rows) {
+          throw std::runtime_error("--row " + std::to_string(row) + " is past the " +
+                                   std::to_string(probes.matrix.rows) + " probes of " + a->probe);
+        }
+        try {
+          search::quantize_rows({probes.matrix.row(row), probes.matrix.cols}, probes.matrix.cols,
+                                g.config.quant_scale, row);
+        } catch (const search::InputError& e) {
+          throw std::runtime_error(a->probe + ": " + e.what());
+        }
+      }
+      std::optional<data::Embeddings> plain;
+      if (!a->compare.empty()) {
+        plain = data::read_embeddings(a->compare);
+        if (plain->matrix.rows == 0 || plain->matrix.cols != g.dimension()) {
+          throw std::runtime_error("--compare-with " + a->compare + " holds " +
+                                   std::to_string(plain->matrix.rows) + " rows of dimension " +
+                                   std::to_string(plain->matrix.cols) + "; the gallery has " +
+                                   std::to_string(g.dimension()));
+        }
+      }
       nlohmann::json out = nlohmann::json::array();
       std::unique_ptr<Searcher> searcher = make_searcher(
           g, keys, a->candidates, a->threads ? a->threads : search::default_threads());
       const std::uint32_t scale =
           g.two_stage ? g.two_stage->layout.full_scale : g.config.quant_scale;
       for (std::size_t row : a->rows) {
-        if (row >= probes.matrix.rows) {
-          throw std::runtime_error("--row " + std::to_string(row) + " is past the " +
-                                   std::to_string(probes.matrix.rows) + " probes");
+        SearchResult r;
+        try {
+          r = searcher->search(probes.matrix.row(row), a->k, a->threshold);
+        } catch (const search::InputError& e) {
+          throw std::runtime_error(a->probe + ", row " + std::to_string(row) + ": " + e.what());
         }
-        SearchResult r = searcher->search(probes.matrix.row(row), a->k, a->threshold);
         if (a->json) {
           out.push_back(hits_json(r, row));
-        } else if (!a->compare.empty()) {
+        } else if (plain) {
           print_hits(r, row, false);
-          data::Embeddings plain = data::read_embeddings(a->compare);
           print_comparison(
               r,
-              plaintext_top(plain.matrix, std::filesystem::path(a->compare).stem().string(),
+              plaintext_top(plain->matrix, std::filesystem::path(a->compare).stem().string(),
                             probes.matrix.row(row), scale, r.hits.size()),
               g.two_stage.has_value());
         } else {
           print_hits(r, row);
         }
       }
-      if (a->json) std::cout << out.dump(2) << "\n";
+      // A label stored before labels were checked could be invalid UTF-8:
+      // replaced (U+FFFD) rather than failing after the search.
+      if (a->json)
+        std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     });
   }
   // delete
@@ -266,8 +315,12 @@ void add_gallery_commands(CLI::App& app) {
     auto a = std::make_shared<Args>();
     CLI::App* cmd =
         app.add_subcommand("delete", "Remove templates by id (tombstones; --compact to reclaim)");
-    cmd->add_option("store", a->store, "gallery store directory")->required();
-    cmd->add_option("--id", a->ids, "external ids to remove")->required();
+    cmd->add_option("store", a->store, "gallery store directory")
+        ->required()
+        ->check(cli::dir(true));
+    cmd->add_option("--id", a->ids, "external ids to remove")
+        ->required()
+        ->check(cli::text_field("id"));
     cmd->add_flag("--compact", a->compact, "then drop blocks whose templates are all removed");
     cmd->callback([a] {
       OpenGallery g = open_gallery(a->store, store::Mode::kReadWrite, NeedModel::kNo);
@@ -285,7 +338,9 @@ void add_gallery_commands(CLI::App& app) {
     auto store_dir = std::make_shared<std::string>();
     auto json = std::make_shared<bool>(false);
     CLI::App* cmd = app.add_subcommand("info", "Show a gallery store");
-    cmd->add_option("store", *store_dir, "gallery store directory")->required();
+    cmd->add_option("store", *store_dir, "gallery store directory")
+        ->required()
+        ->check(cli::dir(true));
     cmd->add_flag("--json", *json, "JSON output");
     cmd->callback([store_dir, json] {
       OpenGallery g = open_gallery(*store_dir, store::Mode::kReadOnly, NeedModel::kNo);
@@ -322,7 +377,7 @@ void add_gallery_commands(CLI::App& app) {
         j["search"] = "single-stage";
       }
       if (*json) {
-        std::cout << j.dump(2) << "\n";
+        std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       } else {
         for (auto& [key, value] : j.items())
           std::cout << std::left << std::setw(26) << key << value << "\n";
@@ -334,7 +389,9 @@ void add_gallery_commands(CLI::App& app) {
     auto store_dir = std::make_shared<std::string>();
     CLI::App* cmd =
         app.add_subcommand("verify-store", "Check every checksum and the index of a gallery store");
-    cmd->add_option("store", *store_dir, "gallery store directory")->required();
+    cmd->add_option("store", *store_dir, "gallery store directory")
+        ->required()
+        ->check(cli::dir(true));
     cmd->callback([store_dir] {
       OpenGallery g = open_gallery(*store_dir, store::Mode::kReadOnly, NeedModel::kNo);
       store::VerifyReport r = g.store.verify();

@@ -5,11 +5,17 @@
 #include <fstream>
 #include <iostream>
 
+#include "cli_checks.h"
 #include "commands.h"
 #include "synthetic.h"
 #include "veil/data/npy.h"
 
 namespace veil::apps {
+
+namespace {
+// The largest gallery written (rows x dimension floats, 4 GB).
+constexpr std::size_t kMaxValues = 1'000'000'000;
+}  // namespace
 
 void add_generate_command(CLI::App& app) {
   struct Args {
@@ -21,15 +27,22 @@ void add_generate_command(CLI::App& app) {
   auto a = std::make_shared<Args>();
   CLI::App* cmd =
       app.add_subcommand("generate", "Write a synthetic gallery.npy, probes.npy and truth.txt");
-  cmd->add_option("out", a->out, "output directory")->required();
-  cmd->add_option("--n", a->n, "gallery rows")->check(CLI::Range(1, 100000000));
-  cmd->add_option("--d", a->d, "dimension")->check(CLI::Range(1, 4096));
+  cmd->add_option("out", a->out, "output directory")->required()->check(cli::dir(false));
+  cmd->add_option("--n", a->n, "gallery rows")->transform(cli::count(1, 100000000));
+  cmd->add_option("--d", a->d, "dimension")->transform(cli::count(1, 4096));
   cmd->add_option("--probes", a->probes, "probe rows (noisy copies of random gallery rows)")
-      ->check(CLI::Range(1, 100000));
+      ->transform(cli::count(1, 100000));
   cmd->add_option("--noise", a->noise, "probe noise relative to the unit row")
-      ->check(CLI::Range(0.0, 10.0));
-  cmd->add_option("--seed", a->seed, "generator seed (synthetic data, not secrets)");
+      ->check(cli::real(0.0, 10.0));
+  cmd->add_option("--seed", a->seed, "generator seed (synthetic data, not secrets)")
+      ->transform(cli::seed<std::uint32_t>());
   cmd->callback([a] {
+    if (a->n * a->d > kMaxValues) {
+      throw std::invalid_argument("--n " + std::to_string(a->n) + " x --d " + std::to_string(a->d) +
+                                  " = " + std::to_string(a->n * a->d) +
+                                  " values is above the limit of " + std::to_string(kMaxValues) +
+                                  " (4 GB of floats)");
+    }
     std::filesystem::create_directories(a->out);
     SyntheticStream gen(a->seed);
     auto normalise = [](float* x, std::size_t d) {

@@ -8,11 +8,14 @@
 #include <map>
 #include <memory>
 
+#include "arg_checks.h"
+#include "cli_checks.h"
 #include "commands.h"
 #include "veil/data/embeddings.h"
 #include "veil/data/npy.h"
 #include "veil/data/text.h"
 #include "veil/reduce/pca.h"
+#include "veil/search/config.h"
 #ifdef VEIL_HAVE_TORCH
 #include "veil/reduce/torch/deep_mds_train.h"
 #endif
@@ -80,15 +83,21 @@ void add_reduce_commands(CLI::App& app) {
     cmd->add_option("--method", a->method, "pca or deepmds")
         ->check(CLI::IsMember({"pca", "deepmds"}));
     cmd->add_option("--input", a->input, "training embeddings (.npy, .fvecs, .bvecs, .csv)")
-        ->required();
-    cmd->add_option("--labels", a->labels, "identity per row (.npy or text); deepmds needs it");
-    cmd->add_option("--dimension", a->dimension, "output dimension")->check(CLI::Range(1, 4096));
+        ->required()
+        ->check(cli::input_file());
+    cmd->add_option("--labels", a->labels, "identity per row (.npy or text); deepmds needs it")
+        ->check(cli::input_file());
+    cmd->add_option("--dimension", a->dimension, "output dimension")
+        ->transform(cli::count(1, search::kMaxDimension));
     cmd->add_option("--epochs", a->epochs, "deepmds: epochs per stage")
-        ->check(CLI::Range(1, 10000));
-    cmd->add_option("--seed", a->seed, "deepmds: batch sampling and initialisation seed");
-    cmd->add_option("--out", a->out, "model file to write")->required();
+        ->transform(cli::count(1, 10000));
+    cmd->add_option("--seed", a->seed, "deepmds: batch sampling and initialisation seed")
+        ->transform(cli::seed<std::uint64_t>());
+    cmd->add_option("--out", a->out, "model file to write")->required()->check(cli::output_file());
     cmd->callback([a] {
+      args::check_output_file("--out", a->out, {{"--input", a->input}, {"--labels", a->labels}});
       const data::Matrix x = data::read_embeddings(a->input).matrix;
+      if (x.rows == 0) throw std::runtime_error(a->input + " holds no embeddings");
       if (a->dimension > x.cols) {
         throw std::invalid_argument("--dimension " + std::to_string(a->dimension) +
                                     " is above the input dimension " + std::to_string(x.cols));
@@ -131,11 +140,15 @@ void add_reduce_commands(CLI::App& app) {
     auto a = std::make_shared<Args>();
     CLI::App* cmd =
         app.add_subcommand("reduce", "Apply a saved reduction model to embeddings (.npy out)");
-    cmd->add_option("--model", a->model, "model file (veil fit-reduction)")->required();
-    cmd->add_option("--input", a->input, "embeddings")->required();
-    cmd->add_option("--out", a->out, ".npy file to write")->required();
+    cmd->add_option("--model", a->model, "model file (veil fit-reduction)")
+        ->required()
+        ->check(cli::input_file());
+    cmd->add_option("--input", a->input, "embeddings")->required()->check(cli::input_file());
+    cmd->add_option("--out", a->out, ".npy file to write")->required()->check(cli::output_file());
     cmd->callback([a] {
+      args::check_output_file("--out", a->out, {{"--model", a->model}, {"--input", a->input}});
       const data::Matrix x = data::read_embeddings(a->input).matrix;
+      if (x.rows == 0) throw std::runtime_error(a->input + " holds no embeddings");
       const auto m = reduce::read_model(a->model, x.cols);
       data::write_npy(a->out, m->apply(x));
       std::cout << "wrote " << a->out << ": " << x.rows << " rows, " << m->describe() << "\n";

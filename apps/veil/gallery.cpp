@@ -5,13 +5,15 @@
 #include <cstring>
 #include <functional>
 #include <iostream>
-#include <set>
+#include <map>
 
+#include "arg_checks.h"
 #include "timing.h"
 #include "veil/data/embeddings.h"
 #include "veil/data/text.h"
 #include "veil/io/envelope.h"
 #include "veil/io/errors.h"
+#include "veil/io/text_check.h"
 #include "veil/rlwe/errors.h"
 #include "veil/search/enroll.h"
 #include "veil/search/parallel.h"
@@ -143,27 +145,40 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
   const std::size_t rows = emb.matrix.rows, d = emb.matrix.cols;
   if (rows == 0) throw std::runtime_error(o.input.string() + " holds no embeddings");
   std::vector<std::string> ids, labels;
+  // Ids and labels are checked text (valid UTF-8, no control characters),
+  // refused naming the file and line, before anything is stored.
   if (o.ids_file) {
-    ids = data::read_labels_txt(*o.ids_file);
+    ids = data::read_labels_txt(*o.ids_file, data::kDefaultMaxFileBytes, "id");
   } else {
-    for (std::size_t i = 0; i < rows; ++i)
-      ids.push_back(o.input.stem().string() + ":" + std::to_string(i));
+    const std::string stem = o.input.stem().string();
+    if (auto problem = io::text_problem(stem)) {
+      throw std::runtime_error("the default ids <file stem>:<row> of " +
+                               args::printable(o.input.string()) + " would not be valid text (" +
+                               *problem + " in the file name): pass --ids");
+    }
+    for (std::size_t i = 0; i < rows; ++i) ids.push_back(stem + ":" + std::to_string(i));
   }
   if (ids.size() != rows) {
     throw std::runtime_error("--ids has " + std::to_string(ids.size()) + " lines for " +
                              std::to_string(rows) + " embeddings");
   }
   if (o.labels_file) {
-    labels = data::read_labels_txt(*o.labels_file);
+    labels = data::read_labels_txt(*o.labels_file, data::kDefaultMaxFileBytes, "label");
     if (labels.size() != rows) {
       throw std::runtime_error("--labels has " + std::to_string(labels.size()) + " lines for " +
                                std::to_string(rows) + " embeddings");
     }
   }
-  std::set<std::string> seen;
-  for (const auto& id : ids) {
-    if (!seen.insert(id).second)
-      throw std::runtime_error("id '" + id + "' appears twice in the input");
+  std::map<std::string, std::size_t> seen;  // id -> its row
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto [it, fresh] = seen.emplace(ids[i], i);
+    if (!fresh) {
+      throw std::runtime_error("id '" + ids[i] + "' appears twice in " +
+                               (o.ids_file ? o.ids_file->string() + " (lines " +
+                                                 std::to_string(it->second + 1) + " and " +
+                                                 std::to_string(i + 1) + ")"
+                                           : std::string("the input")));
+    }
   }
 
   if (o.reduce_model && (o.public_key || o.public_probes)) {
@@ -258,7 +273,12 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
   if (two_stage) {
     if (!keys.sk) throw std::runtime_error("enrolling a two-stage gallery needs secret.key");
     two.emplace(two_stage->layout, keys.ctx, *keys.sk, model);
-    const reduce::TwoStageRows all = two->prepare(emb.matrix);
+    reduce::TwoStageRows all;
+    try {
+      all = two->prepare(emb.matrix);  // rows numbered as in the input file
+    } catch (const search::InputError& e) {
+      throw std::runtime_error(o.input.string() + ": " + e.what());
+    }
     prepared.emplace(
         reduce::TwoStageRows{select_rows(all.full, keep), select_rows(all.coarse, keep)});
     block_bytes = two_stage->layout.block_bytes();
@@ -267,7 +287,13 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
       two->encrypt_block(*prepared, first, count, out, threads);
     };
   } else {
-    q = select_rows(search::quantize_rows(emb.matrix.values, d, config.quant_scale), keep);
+    try {
+      // Every row, before --skip-existing selects: errors name the row of
+      // the input file.
+      q = select_rows(search::quantize_rows(emb.matrix.values, d, config.quant_scale), keep);
+    } catch (const search::InputError& e) {
+      throw std::runtime_error(o.input.string() + ": " + e.what());
+    }
     if (o.public_key) {
       if (!keys.gallery_pk) throw std::runtime_error("--public-key needs gallery.pub");
       enc.emplace(config, keys.ctx, *keys.gallery_pk);

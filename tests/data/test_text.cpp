@@ -74,3 +74,33 @@ TEST_F(Text, Labels) {
   auto p = write_text("l.txt", "x\ny\n");
   EXPECT_EQ(read_labels_txt(p).size(), 2u);
 }
+
+TEST_F(Text, LabelsAreCheckedText) {
+  // Valid UTF-8 beyond ASCII is kept; spaces are fine.
+  EXPECT_EQ(parse_labels_txt("Zo\xC3\xAB\nli \xE6\x9D\x8E\n"),
+            (std::vector<std::string>{"Zo\xC3\xAB", "li \xE6\x9D\x8E"}));
+  // A NUL, a tab, DEL, a C1 control or invalid UTF-8: refused naming the
+  // source, the line, what the lines are and the byte.
+  expect_error([&] { parse_labels_txt(std::string("a\nb\0c\n", 6), "ids.txt", "id"); },
+               {"ids.txt", "line 2", "id", "control character U+0000 at byte 1"});
+  expect_error([&] { parse_labels_txt("a\tb\n", "l.txt"); },
+               {"l.txt", "line 1", "label", "U+0009"});
+  expect_error([&] { parse_labels_txt("ok\nx\x7f\n", "l.txt"); }, {"line 2", "U+007F"});
+  expect_error([&] { parse_labels_txt("\xC2\x85\n", "l.txt"); }, {"line 1", "U+0085"});
+  expect_error([&] { parse_labels_txt("a\nb\nok\xFF\n", "l.txt"); },
+               {"line 3", "invalid UTF-8 at byte 2"});
+  expect_error([&] { parse_labels_txt("\xC3\n", "l.txt"); }, {"line 1", "UTF-8"});
+  // An empty line says which kind of line it is.
+  expect_error([&] { parse_labels_txt("a\n\nb\n", "ids.txt", "id"); },
+               {"ids.txt", "line 2", "empty id"});
+  auto p = write_text("ids.txt", "x\ny\x01\n");
+  expect_error([&] { read_labels_txt(p, veil::data::kDefaultMaxFileBytes, "id"); },
+               {"ids.txt", "line 2: id: control character U+0001"});
+}
+
+TEST_F(Text, CsvIdsAreCheckedText) {
+  expect_error([&] { parse_csv("a,1\nb\x01,2\n", "i.csv", {.id_column = true}); },
+               {"i.csv", "line 2", "id", "U+0001"});
+  expect_error([&] { parse_csv("\"\xFF\",1\n", "i.csv", {.id_column = true}); },
+               {"line 1", "invalid UTF-8"});
+}

@@ -170,6 +170,21 @@ TEST_F(FileIo, DirectoriesAndEndlessStreamsAreRefused) {
   EXPECT_THROW(read_file("/dev/zero", 100000), FormatError);
 }
 
+TEST_F(FileIo, FifoIsRefusedWithoutBlocking) {
+  // No writer ever opens it: a blocking open would wait forever.
+  const std::filesystem::path fifo = dir_ / "keys.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  try {
+    read_file(fifo, 100);
+    ADD_FAILURE() << "no error";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("is a FIFO (named pipe), not a regular file"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("keys.fifo"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(FileIo, OsFailuresAreSystemErrors) {
   // Mode 0 is applied exactly (root could still read it, so the OS error is
   // provoked with a directory instead, which fails for every user).

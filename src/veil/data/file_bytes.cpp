@@ -19,10 +19,34 @@ using Fd = io::UniqueFd;
   throw std::system_error(errno, std::generic_category(), what + " " + quoted(path));
 }
 
+const char* kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
+}
+
+[[noreturn]] void not_regular(const std::filesystem::path& path, mode_t mode) {
+  std::string msg = quoted(path);
+  msg += " is ";
+  msg += kind_of(mode);
+  msg += ", not a regular file";
+  throw io::FormatError(msg);
+}
+
+// Opens a regular file for reading. The type is checked with stat before
+// opening (opening a FIFO blocks until a writer comes, a directory opens
+// and fails only at the first read), and again on the descriptor: the open
+// is non-blocking, so a FIFO swapped in meanwhile is refused, not waited on.
 int open_read(const std::filesystem::path& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) fail("cannot open", path);
+  if (!S_ISREG(st.st_mode)) not_regular(path, st.st_mode);
   int fd;
   do {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) fail("cannot open", path);
   return fd;
@@ -31,9 +55,7 @@ int open_read(const std::filesystem::path& path) {
 std::uint64_t size_of(int fd, const std::filesystem::path& path) {
   struct stat st;
   if (::fstat(fd, &st) != 0) fail("cannot stat", path);
-  if (!S_ISREG(st.st_mode)) {
-    throw io::FormatError(quoted(path) + ": not a regular file");
-  }
+  if (!S_ISREG(st.st_mode)) not_regular(path, st.st_mode);
   return static_cast<std::uint64_t>(st.st_size);
 }
 

@@ -9,6 +9,11 @@
 
 namespace veil::data::detail {
 
+// Every reader below opens only regular files: a directory, FIFO, socket or
+// device is an io::FormatError naming the path and what it is ("'x' is a
+// FIFO (named pipe), not a regular file"), checked with stat before the file
+// is opened, so a FIFO never blocks a reader.
+
 // Size of a regular file; std::system_error naming the path on failure.
 std::uint64_t file_size(const std::filesystem::path& path);
 

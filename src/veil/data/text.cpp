@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "veil/data/file_bytes.h"
+#include "veil/io/text_check.h"
 
 namespace veil::data {
 namespace {
@@ -100,6 +101,7 @@ CsvData parse_csv(std::string_view text, std::string_view source, const CsvOptio
     if (options.id_column) {
       std::string id = unquote(fields[0]);
       if (id.empty()) fail(source, where + ": empty id");
+      if (auto problem = io::text_problem(id)) fail(source, where + ": id: " + *problem);
       out.ids.push_back(std::move(id));
     }
     for (std::size_t i = first; i < fields.size(); ++i) {
@@ -125,10 +127,16 @@ CsvData read_csv(const std::filesystem::path& path, const CsvOptions& options,
                    path.string(), options);
 }
 
-std::vector<std::string> parse_labels_txt(std::string_view text, std::string_view source) {
+std::vector<std::string> parse_labels_txt(std::string_view text, std::string_view source,
+                                          std::string_view what) {
   std::vector<std::string> out;
   for_each_line(text, [&](std::string_view line, std::size_t lineno) {
-    if (line.empty()) fail(source, "line " + std::to_string(lineno) + ": empty label");
+    const std::string where = "line " + std::to_string(lineno) + ": ";
+    if (line.empty()) fail(source, where + "empty " + std::string(what));
+    if (auto problem = io::text_problem(line)) {
+      fail(source, where + std::string(what) + ": " + *problem +
+                       " (valid UTF-8 without control characters expected)");
+    }
     out.emplace_back(line);
     return true;
   });
@@ -136,10 +144,11 @@ std::vector<std::string> parse_labels_txt(std::string_view text, std::string_vie
 }
 
 std::vector<std::string> read_labels_txt(const std::filesystem::path& path,
-                                         std::uint64_t max_file_bytes) {
+                                         std::uint64_t max_file_bytes, std::string_view what) {
   std::vector<std::uint8_t> bytes = detail::read_whole(path, max_file_bytes);
   return parse_labels_txt(
-      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path.string());
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path.string(),
+      what);
 }
 
 }  // namespace veil::data

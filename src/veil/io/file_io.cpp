@@ -126,12 +126,26 @@ void write_file_atomic(const std::filesystem::path& path, std::span<const std::u
 }
 
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path, std::uint64_t max_size) {
-  Fd file(open_retry(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // Opened non-blocking: a FIFO would otherwise block the open until a
+  // writer came. FIFOs and sockets are refused; for anything else blocking
+  // reads are restored.
+  Fd file(open_retry(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (file.get() < 0) throw_errno(errno, "read_file: cannot open " + quoted(path));
   struct stat st;
   if (::fstat(file.get(), &st) != 0) throw_errno(errno, "read_file: cannot stat " + quoted(path));
   if (S_ISDIR(st.st_mode)) {
     throw_errno(EISDIR, "read_file: cannot read " + quoted(path));
+  }
+  if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+    std::string msg = "read_file: ";
+    msg += quoted(path);
+    msg += S_ISFIFO(st.st_mode) ? " is a FIFO (named pipe)" : " is a socket";
+    msg += ", not a regular file";
+    throw FormatError(msg);
+  }
+  const int flags = ::fcntl(file.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(file.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    throw_errno(errno, "read_file: cannot set blocking reads on " + quoted(path));
   }
   bool regular = S_ISREG(st.st_mode);
   if (regular && static_cast<std::uint64_t>(st.st_size) > max_size) {

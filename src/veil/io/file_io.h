@@ -25,8 +25,10 @@ void write_file_atomic(const std::filesystem::path& path, std::span<const std::u
                        std::optional<mode_t> mode = std::nullopt);
 
 // The contents of `path`. A regular file larger than max_size is refused
-// before anything is read (FormatError); for other files (pipes, devices)
-// reading stops with a FormatError as soon as more than max_size bytes arrive.
+// before anything is read (FormatError); for devices reading stops with a
+// FormatError as soon as more than max_size bytes arrive. A FIFO or socket is
+// a FormatError, found without waiting for a writer (the open is
+// non-blocking).
 // OS failures, a missing file included, are std::system_error naming the path.
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path, std::uint64_t max_size);
 

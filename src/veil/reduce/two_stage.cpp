@@ -90,7 +90,11 @@ TwoStageRows TwoStageEnroller::prepare(const data::Matrix& full) const {
   // Quantising first refuses bad rows (NaN, zero) before the model runs.
   out.full = search::quantize_rows(full.values, full.cols, layout_.full_scale);
   const data::Matrix reduced = reducer_->apply(full);
-  out.coarse = search::quantize_rows(reduced.values, reduced.cols, layout_.coarse.quant_scale);
+  try {
+    out.coarse = search::quantize_rows(reduced.values, reduced.cols, layout_.coarse.quant_scale);
+  } catch (const search::InputError& e) {
+    throw search::InputError(std::string("after the reduction model (stage 1): ") + e.what());
+  }
   return out;
 }
 
@@ -167,8 +171,14 @@ TwoStageResult TwoStageSearcher::search(std::span<const float> probe, std::size_
   const search::QuantizedRows q_full =
       search::quantize_rows(probe, probe.size(), layout_.full_scale);
   const data::Matrix reduced = reducer_->apply(one_row(probe));
-  const search::QuantizedRows q_coarse =
-      search::quantize_rows(reduced.values, reduced.cols, layout_.coarse.quant_scale);
+  search::QuantizedRows q_coarse;
+  try {
+    q_coarse = search::quantize_rows(reduced.values, reduced.cols, layout_.coarse.quant_scale);
+  } catch (const search::InputError&) {
+    throw search::InputError(
+        "the reduction model maps the probe to a zero or non-finite vector (stage 1 cannot "
+        "score it)");
+  }
   r.ms.reduce_probe = ms_since(t);
   t = Clock::now();
   const search::EncryptedProbe encrypted = client_.encrypt(q_coarse.row(0));
