@@ -416,7 +416,9 @@ void add_gallery_commands(CLI::App& app) {
         "repair",
         "Quarantine damaged blocks, segments or index files of a gallery store, list the ids "
         "lost, and leave a store that opens and searches (a sound store is left unchanged)");
-    cmd->add_option("store", *store_dir, "gallery store directory")->required();
+    cmd->add_option("store", *store_dir, "gallery store directory")
+        ->required()
+        ->check(cli::dir(true));
     cmd->add_flag("--json", *json, "JSON output");
     cmd->callback([store_dir, json] {
       const store::RepairReport r = store::GalleryStore::repair(*store_dir);
