@@ -23,6 +23,15 @@ namespace veil::apps {
 namespace fs = std::filesystem;
 namespace {
 bool store_exists(const fs::path& dir) { return fs::exists(dir / "manifest.json"); }
+
+// TODO(key-id): a placeholder until the real key id (a fingerprint of the
+// public key) is wired in: the same for every key set of a parameter set.
+io::KeyId placeholder_key_id(std::uint64_t param_id) {
+  io::KeyId k;
+  for (std::size_t i = 0; i < io::KeyId::kSize; ++i)
+    k.bytes[i] = static_cast<std::uint8_t>((param_id >> (8 * (i % 8))) ^ (i < 8 ? 0x4b : 0x49));
+  return k;
+}
 }  // namespace
 
 namespace {
@@ -203,7 +212,8 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
     planned.emplace(NewStore{store::StoreConfig{.param_id = keys.ctx->id(),
                                                 .block_bytes = block_bytes,
                                                 .slots_per_block = static_cast<std::uint32_t>(c.n),
-                                                .search_config = std::move(config_bytes)},
+                                                .search_config = std::move(config_bytes),
+                                                .key_id = placeholder_key_id(keys.ctx->id())},
                              c, ts});
   }
   const search::SearchConfig& config = g ? g->config : planned->config;
@@ -293,7 +303,7 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
       if (!labels.empty()) in.labels.assign(labels.begin() + first, labels.begin() + first + count);
       inputs.push_back(std::move(in));
     }
-    g->store.append(inputs);  // durable when it returns
+    g->store.append(inputs, placeholder_key_id(keys.ctx->id()));  // durable when it returns
     result.blocks += b1 - b0;
     result.templates = std::min(todo, b1 * n);
     if (!o.quiet) {
