@@ -720,11 +720,24 @@ class Repairer {
         damaged_files.push_back(in.name);
         r_.notes.push_back(in.name + ": " + in.problem());
       }
+      std::vector<std::int64_t> carried;
       for (std::int64_t id : mine) {
         const Copy& c = chosen.at(id);
-        r_.salvaged.push_back({id, in.name, c.position, ""});
+        const TrailerBlock& t = in.trailer->blocks[c.position];
+        bool all_removed = true;
+        for (std::size_t i = 0; i < t.slots.size(); ++i)
+          all_removed = all_removed && removed.count({id, static_cast<std::uint32_t>(i)}) > 0;
+        if (all_removed) {
+          // What a compaction drops (and an interrupted one had dropped).
+          r_.notes.push_back(in.name + ": block " + std::to_string(id) +
+                             " holds only removed templates: not carried over");
+          chosen.erase(id);
+          continue;
+        }
+        carried.push_back(id);
+        if (!in.intact()) r_.salvaged.push_back({id, in.name, c.position, ""});
       }
-      if (!mine.empty()) rewrites.push_back({seq, std::move(mine)});
+      if (!carried.empty()) rewrites.push_back({seq, std::move(carried)});
     }
     std::sort(
         r_.dropped.begin(), r_.dropped.end(),
