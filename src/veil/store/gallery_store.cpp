@@ -23,23 +23,23 @@
 #include "veil/io/text_check.h"
 #include "veil/store/internal.h"
 #include "veil/store/sqlite_db.h"
-#include "veil/store/testing.h"
+#include "veil/store/test_hooks.h"
 
 namespace veil::store {
 
-namespace testing {
+namespace test_hooks {
 namespace {
 std::atomic<int> g_create_crash_point{-1};
 }
 void set_create_crash_point(int k) { g_create_crash_point = k; }
-}  // namespace testing
+}  // namespace test_hooks
 
 namespace {
 
 using namespace detail;
 
 void crash_point(int k) {
-  if (testing::g_create_crash_point.load() == k) ::_exit(testing::kCrashExitCode);
+  if (test_hooks::g_create_crash_point.load() == k) ::_exit(test_hooks::kCrashExitCode);
 }
 
 void advise(const std::uint8_t* p, std::size_t n, int advice) {

@@ -2,7 +2,7 @@
 // code: the default does nothing.
 #pragma once
 
-namespace veil::store::testing {
+namespace veil::store::test_hooks {
 
 // Exit status of a process stopped by a crash point (as if killed: no
 // destructors run, nothing is flushed or cleaned up).
@@ -16,4 +16,4 @@ inline constexpr int kCreateCrashPoints = 9;
 // at crash point k. For forked children in tests.
 void set_create_crash_point(int k);
 
-}  // namespace veil::store::testing
+}  // namespace veil::store::test_hooks
