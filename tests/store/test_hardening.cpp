@@ -173,8 +173,15 @@ TEST_F(Hardening, RemoveNeedsTheLogAndChecksBeforeWriting) {
   Strings unknown = {"r0", "nope"};
   expect_store_error([&] { s.remove(unknown); }, {"'nope' is not in the store"});
   EXPECT_EQ(fs::file_size(dir_ / "removed.log"), 32u);  // nothing logged
-  fs::remove(dir_ / "removed.log");
   Strings one = {"r0"};
+  {
+    std::fstream f(dir_ / "removed.log", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(20);
+    f.put('\x55');  // the key id in the header
+  }
+  expect_store_error([&] { s.remove(one); }, {"header is damaged", "nothing was removed"});
+  EXPECT_EQ(fs::file_size(dir_ / "removed.log"), 32u);
+  fs::remove(dir_ / "removed.log");
   expect_store_error([&] { s.remove(one); }, {"removal log is missing", "nothing was removed"});
   EXPECT_TRUE(s.find("r0"));
   VerifyReport v = s.verify();

@@ -419,4 +419,7 @@ TEST_F(Repair, InterruptedCompactionKeepsTheNewerCopy) {
 
 TEST_F(Repair, NotAStore) {
   expect_store_error([&] { GalleryStore::repair(root_ / "nothing"); }, {"no store"});
+  fs::create_directory(root_ / "empty");
+  expect_store_error([&] { GalleryStore::repair(root_ / "empty"); }, {"no store"});
+  EXPECT_TRUE(fs::is_empty(root_ / "empty"));
 }

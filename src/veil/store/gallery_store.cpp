@@ -420,7 +420,14 @@ GalleryStore GalleryStore::open(const fs::path& dir, Mode mode,
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw StoreError("no store at " + q(dir) + ": not a directory");
   Fd lock = take_lock(dir, mode);
-  if (mode == Mode::kReadWrite) remove_creating_leftovers(store_path(dir));
+  if (mode == Mode::kReadWrite) {
+    fs::path named = fs::absolute(dir, ec).lexically_normal();
+    while (!named.empty() && named.filename().empty() && named != named.root_path()) {
+      named = named.parent_path();
+    }
+    std::string n = named.filename().string();
+    if (!ec && !n.empty() && n != "." && n != "..") remove_creating_leftovers(named);
+  }
   return open_locked(dir, mode, param_id, std::move(lock));
 }
 
@@ -689,7 +696,7 @@ std::size_t GalleryStore::remove(std::span<const std::string> ids) {
   }
   // The log first (durable), then the index: an index rebuilt from the
   // segments applies the log, so a removed template never comes back.
-  append_removals(I.dir, records);
+  append_removals(I.dir, I.config.key_id, records);
   Transaction t(*I.db);
   Stmt s(*I.db, "UPDATE slots SET deleted = 1 WHERE block = ? AND slot = ? AND deleted = 0");
   for (const RemovalRecord& r : records) {

@@ -423,7 +423,8 @@ void insert_slot_row(const Db& db, std::int64_t block, std::uint32_t slot, const
   s.run();
 }
 
-void append_removals(const fs::path& dir, std::span<const RemovalRecord> records) {
+void append_removals(const fs::path& dir, const io::KeyId& key,
+                     std::span<const RemovalRecord> records) {
   fs::path p = dir / kRemovalLogFile;
   Fd fd = open_file(p, O_RDWR);
   if (fd.get() < 0) {
@@ -440,6 +441,12 @@ void append_removals(const fs::path& dir, std::span<const RemovalRecord> records
   if (size < kRemovalLogHeaderSize) {
     throw StoreError(q(p) + ": the removal log is truncated (" + num(size) +
                      " bytes); nothing was removed (GalleryStore::repair rebuilds it)");
+  }
+  std::array<std::uint8_t, kRemovalLogHeaderSize> head{};
+  if (!pread_all(fd.get(), head, 0, p) || head != encode_removal_log_header(key)) {
+    throw StoreError(q(p) +
+                     ": the removal log's header is damaged or not this store's; nothing was "
+                     "removed (GalleryStore::repair rebuilds it from the index)");
   }
   std::uint64_t whole = size - (size - kRemovalLogHeaderSize) % kRemovalRecordSize;
   if (whole != size && ::ftruncate(fd.get(), static_cast<off_t>(whole)) != 0) {

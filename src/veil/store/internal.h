@@ -123,8 +123,10 @@ void insert_slot_row(const Db& db, std::int64_t block, std::uint32_t slot, const
                      const std::optional<std::string>& label, bool deleted);
 
 // Appends records to `dir`/removed.log and fsyncs it. A torn last record (an
-// interrupted remove) is cut off first. A missing log is a StoreError.
-void append_removals(const fs::path& dir, std::span<const RemovalRecord> records);
+// interrupted remove) is cut off first. A missing log, or one whose header is
+// not this store's, is a StoreError (nothing written).
+void append_removals(const fs::path& dir, const io::KeyId& key,
+                     std::span<const RemovalRecord> records);
 std::vector<std::uint8_t> removal_log_bytes(const io::KeyId& key,
                                             std::span<const RemovalRecord> records);
 

@@ -288,6 +288,12 @@ Inspection inspect(const fs::path& dir, const StoreConfig& config, std::uint64_t
   return in;
 }
 
+void sort_by_block(std::vector<RepairedBlock>& v) {
+  std::stable_sort(v.begin(), v.end(), [](const RepairedBlock& a, const RepairedBlock& b) {
+    return a.block_id < b.block_id;
+  });
+}
+
 class Repairer {
  public:
   Repairer(fs::path dir, RepairReport& report) : dir_(std::move(dir)), r_(report), quar_(dir_) {}
@@ -445,7 +451,6 @@ class Repairer {
           r_.salvaged.push_back(rb);
         } else {
           dropped.push_back(b.id);
-          lost(b.slots);
           r_.dropped.push_back(rb);
         }
       }
@@ -457,6 +462,12 @@ class Repairer {
       }
       if (!plan.keep.empty()) plans.push_back(std::move(plan));
     }
+    // Reported in block order (compaction may have moved older blocks into
+    // newer segments).
+    std::sort(dropped.begin(), dropped.end());
+    for (std::int64_t id : dropped) lost(m.blocks.at(id).slots);
+    sort_by_block(r_.dropped);
+    sort_by_block(r_.salvaged);
 
     if (!gone.empty()) {
       // New segments with the intact blocks, durable before the index changes.
@@ -590,7 +601,7 @@ class Repairer {
       if (!have.count(t)) missing.push_back(t);
     if (usable && log.damaged.empty()) {
       if (missing.empty()) return;
-      append_removals(dir_, missing);
+      append_removals(dir_, config_.key_id, missing);
       r_.notes.push_back(std::string(kRemovalLogFile) + ": added " + num(missing.size()) +
                          " missing removal records");
       r_.log_rebuilt = true;
@@ -739,12 +750,8 @@ class Repairer {
       }
       if (!carried.empty()) rewrites.push_back({seq, std::move(carried)});
     }
-    std::sort(
-        r_.dropped.begin(), r_.dropped.end(),
-        [](const RepairedBlock& a, const RepairedBlock& b) { return a.block_id < b.block_id; });
-    std::sort(
-        r_.salvaged.begin(), r_.salvaged.end(),
-        [](const RepairedBlock& a, const RepairedBlock& b) { return a.block_id < b.block_id; });
+    sort_by_block(r_.dropped);
+    sort_by_block(r_.salvaged);
 
     // New segments for the rewritten ones.
     std::vector<WrittenSegment> written;
@@ -867,6 +874,15 @@ RepairReport GalleryStore::repair(const fs::path& dir) {
   if (sodium_init() < 0) throw StoreError("libsodium failed to initialise");
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw StoreError("no store at " + q(dir) + ": not a directory");
+  // Something of a store must be there (the lock file is created otherwise).
+  bool any = fs::exists(dir / kManifestFile, ec) || fs::exists(dir / kIndexFile, ec);
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    any = any || parse_segment_file_name(e.path().filename().string()).has_value();
+  }
+  if (!any) {
+    throw StoreError("no store at " + q(dir) +
+                     ": no manifest.json, ids.sqlite or segment file; nothing to repair");
+  }
   Fd lock = take_lock(dir, Mode::kReadWrite);
   RepairReport report;
   Repairer(dir, report).run();
