@@ -417,6 +417,30 @@ TEST_F(Repair, InterruptedCompactionKeepsTheNewerCopy) {
   EXPECT_EQ(s.live_count(), 11u);  // 15 enrolled; a1, e2, b0, b1 removed
 }
 
+TEST_F(Repair, CompletesARemoveInterruptedAfterItsLogRecord) {
+  {
+    // What a remove of c1 killed between its log record and its transaction leaves.
+    std::ofstream f(dir_ / "removed.log", std::ios::binary | std::ios::app);
+    auto rec = encode_removal_record({2, 1});
+    f.write(reinterpret_cast<const char*>(rec.data()), static_cast<std::streamsize>(rec.size()));
+  }
+  {
+    GalleryStore s = GalleryStore::open(dir_, Mode::kReadOnly);
+    EXPECT_TRUE(s.find("c1"));
+    VerifyReport v = s.verify();
+    EXPECT_TRUE(v.ok());
+    ASSERT_EQ(v.notes.size(), 1u);
+    EXPECT_NE(v.notes[0].find("interrupted remove"), std::string::npos) << v.notes[0];
+  }
+  RepairReport r = GalleryStore::repair(dir_);
+  EXPECT_EQ(r.completed_removals, (Strings{"c1"}));
+  EXPECT_TRUE(r.lost_ids.empty());
+  EXPECT_FALSE(r.index_rebuilt);
+  before_[2].slots[1].reset();
+  expect_intact_except({});
+  expect_second_repair_is_a_no_op();
+}
+
 TEST_F(Repair, NotAStore) {
   expect_store_error([&] { GalleryStore::repair(root_ / "nothing"); }, {"no store"});
   fs::create_directory(root_ / "empty");

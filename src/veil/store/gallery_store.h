@@ -97,6 +97,10 @@ struct RepairReport {
   // Files moved (or linked) into quarantine/<UTC timestamp>/, relative to
   // the store directory. Damaged files are never deleted.
   std::vector<std::string> quarantined;
+  // Ids whose removal was logged in removed.log but never committed to the
+  // index (a remove interrupted between the two): now removed, as a rebuild
+  // would. In block and slot order.
+  std::vector<std::string> completed_removals;
   std::vector<std::string> notes;  // what was done and what could not be known
   bool index_rebuilt = false;      // ids.sqlite rebuilt from segment trailers and removed.log
   bool manifest_rebuilt = false;   // manifest.json rewritten from the index's copy
@@ -104,7 +108,7 @@ struct RepairReport {
   // False when the store was sound: nothing was changed.
   bool changed() const {
     return !lost_ids.empty() || !salvaged.empty() || !dropped.empty() || !quarantined.empty() ||
-           index_rebuilt || manifest_rebuilt || log_rebuilt;
+           !completed_removals.empty() || index_rebuilt || manifest_rebuilt || log_rebuilt;
   }
 };
 

@@ -551,6 +551,38 @@ class Repairer {
       r_.manifest_rebuilt = true;
     }
 
+    // Removals logged but never committed (a remove interrupted between the
+    // log and the index) are completed, as a rebuild would.
+    {
+      bool usable, present;
+      std::string problem;
+      RemovalLog log = read_log(usable, present, problem);
+      std::set<RemovalRecord> logged(log.records.begin(), log.records.end());
+      std::vector<RemovalRecord> pending;
+      for (auto& [id, b] : m.blocks) {
+        for (std::size_t i = 0; i < b.slots.size(); ++i) {
+          if (!b.slots[i].deleted && logged.count({id, static_cast<std::uint32_t>(i)})) {
+            pending.push_back({id, static_cast<std::uint32_t>(i)});
+            r_.completed_removals.push_back(b.slots[i].id);
+            b.slots[i].deleted = true;
+          }
+        }
+      }
+      if (!pending.empty()) {
+        Db db(dir_ / kIndexFile, SQLITE_OPEN_READWRITE);
+        configure(db, true);
+        Transaction t(db);
+        Stmt kill(db, "UPDATE slots SET deleted = 1 WHERE block = ? AND slot = ?");
+        for (const RemovalRecord& rec : pending) {
+          kill.bind(1, rec.block_id).bind(2, static_cast<std::int64_t>(rec.slot));
+          kill.run();
+        }
+        t.commit();
+        r_.notes.push_back(std::string(kRemovalLogFile) + ": completed " + num(pending.size()) +
+                           " removals that were logged but not committed (an interrupted remove)");
+      }
+    }
+
     // The removal log must record every tombstone.
     std::set<RemovalRecord> tombstones;
     for (const auto& [id, b] : m.blocks) {
