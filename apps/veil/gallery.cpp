@@ -232,10 +232,10 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
     }
     // Created only once every row has been checked (below).
     planned.emplace(NewStore{store::StoreConfig{.param_id = keys.ctx->id(),
-                                                .key_id = keys.key_id,
                                                 .block_bytes = block_bytes,
                                                 .slots_per_block = static_cast<std::uint32_t>(c.n),
-                                                .search_config = std::move(config_bytes)},
+                                                .search_config = std::move(config_bytes),
+                                                .key_id = keys.key_id},
                              c, ts});
   }
   const search::SearchConfig& config = g ? g->config : planned->config;

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,12 +20,23 @@ inline constexpr std::uint64_t kParamId = 0x5eed00001234abcdull;
 inline constexpr std::uint64_t kBlockBytes = 4096;
 inline constexpr std::uint32_t kSlots = 16;
 
+// The key set of the test stores, and another one.
+inline io::KeyId key_id(std::uint8_t seed) {
+  io::KeyId k;
+  for (std::size_t i = 0; i < io::KeyId::kSize; ++i)
+    k.bytes[i] = static_cast<std::uint8_t>(seed * 17 + i * 29 + 1);
+  return k;
+}
+inline const io::KeyId kKey = key_id(1);
+inline const io::KeyId kOtherKey = key_id(2);
+
 inline store::StoreConfig small_config() {
   store::StoreConfig c;
   c.param_id = kParamId;
   c.block_bytes = kBlockBytes;
   c.slots_per_block = kSlots;
   c.search_config = {0x56, 0x45, 0x49, 0x4c, 1, 2, 3};
+  c.key_id = kKey;
   return c;
 }
 
@@ -40,6 +53,19 @@ inline std::vector<std::uint8_t> block_bytes(std::uint64_t a, std::uint64_t b,
       out[i + k] = static_cast<std::uint8_t>(x >> (8 * k));
   }
   return out;
+}
+
+// A trailer entry for a block holding `ids` (labels: none, or one per id).
+inline store::TrailerBlock entry(std::int64_t block_id, std::span<const std::uint8_t> bytes,
+                                 const std::vector<std::string>& ids,
+                                 const std::vector<std::string>& labels = {}) {
+  store::TrailerBlock b;
+  b.block_id = block_id;
+  b.checksum = store::block_checksum(bytes);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    b.slots.push_back({ids[i], labels.empty() ? std::nullopt : std::optional(labels[i])});
+  }
+  return b;
 }
 
 class StoreTest : public ::testing::Test {

@@ -56,7 +56,7 @@ std::string label_of(std::uint32_t k) {
         }
         batch.push_back(std::move(b));
       }
-      s.append(batch);
+      s.append(batch, veil::test::kKey);
       if (::write(fd, &k, sizeof k) != sizeof k) ::_exit(4);
     }
   } catch (const std::exception& e) {

@@ -60,7 +60,7 @@ TEST_F(Store, CreateAppendReopenRoundTrip) {
     std::vector<BlockInput> batch = {{b0, ids_for("a", 16), {}},
                                      {b1, {"b0", "b1", "b2"}, {"alice", "bob", "carol"}}};
     std::uint64_t last_done = 0, last_total = 0;
-    s.append(batch, [&](std::uint64_t d, std::uint64_t t) {
+    s.append(batch, veil::test::kKey, [&](std::uint64_t d, std::uint64_t t) {
       EXPECT_GT(d, last_done);
       last_done = d;
       last_total = t;
@@ -68,17 +68,23 @@ TEST_F(Store, CreateAppendReopenRoundTrip) {
     EXPECT_EQ(last_done, 2 * kBlockBytes);
     EXPECT_EQ(last_total, 2 * kBlockBytes);
     std::vector<BlockInput> second = {{b2, {"c0"}, {}}};
-    s.append(second);
+    s.append(second, veil::test::kKey);
     EXPECT_EQ(s.block_count(), 3u);
     EXPECT_EQ(s.live_count(), 20u);
   }
-  EXPECT_EQ(files(), (std::vector<std::string>{"ids.sqlite", "lock", "manifest.json",
+  EXPECT_EQ(files(), (std::vector<std::string>{"ids.sqlite", "lock", "manifest.json", "removed.log",
                                                "seg-000001.vseg", "seg-000002.vseg"}));
   // The streamed segment is exactly the in-memory encoding, a valid envelope.
   std::vector<std::span<const std::uint8_t>> spans = {b0, b1};
+  std::vector<TrailerBlock> entries = {
+      veil::test::entry(0, b0, ids_for("a", 16)),
+      veil::test::entry(1, b1, {"b0", "b1", "b2"}, {"alice", "bob", "carol"})};
   auto seg1 = slurp(dir_ / "seg-000001.vseg");
-  EXPECT_EQ(seg1, encode_segment(small_config(), 1, spans));
-  EXPECT_EQ(check_segment(seg1, small_config(), "seg1").block_count, 2u);
+  EXPECT_EQ(seg1, encode_segment(small_config(), 1, spans, entries));
+  SegmentContents contents = check_segment(seg1, small_config(), "seg1");
+  EXPECT_EQ(contents.header.block_count, 2u);
+  EXPECT_EQ(contents.header.key_id, veil::test::kKey);
+  EXPECT_EQ(contents.trailer.blocks, entries);
   EXPECT_NO_THROW(
       veil::io::open_envelope(seg1, veil::io::ObjectType::GallerySegment, kParamId, seg1.size()));
 
@@ -116,7 +122,10 @@ TEST_F(Store, CreateAppendReopenRoundTrip) {
   EXPECT_EQ(r.blocks, 3u);
   EXPECT_EQ(r.live, 20u);
   EXPECT_EQ(r.tombstoned, 0u);
-  EXPECT_EQ(r.segment_bytes, 2 * 128 + 3 * kBlockBytes);
+  EXPECT_EQ(r.key_id, veil::test::kKey);
+  EXPECT_EQ(r.segment_bytes,
+            fs::file_size(dir_ / "seg-000001.vseg") + fs::file_size(dir_ / "seg-000002.vseg"));
+  EXPECT_GT(r.segment_bytes, 2 * 128 + 3 * kBlockBytes);  // + trailers
   EXPECT_GT(r.bytes_at_rest, r.segment_bytes);
   EXPECT_FALSE(r.created.empty());
   VerifyReport v = s.verify();
@@ -156,12 +165,12 @@ TEST_F(Store, ReadOnlyRefusesWrites) {
   {
     GalleryStore s = GalleryStore::create(dir_, small_config());
     std::vector<BlockInput> batch = {{b, {"x"}, {}}};
-    s.append(batch);
+    s.append(batch, veil::test::kKey);
   }
   GalleryStore r1 = GalleryStore::open(dir_, Mode::kReadOnly);
   GalleryStore r2 = GalleryStore::open(dir_, Mode::kReadOnly);  // readers share
   std::vector<BlockInput> batch = {{b, {"y"}, {}}};
-  expect_store_error([&] { r1.append(batch); }, {"read-only"});
+  expect_store_error([&] { r1.append(batch, veil::test::kKey); }, {"read-only"});
   std::vector<std::string> ids = {"x"};
   expect_store_error([&] { r1.remove(ids); }, {"read-only"});
   expect_store_error([&] { r1.compact(); }, {"read-only"});
@@ -173,11 +182,11 @@ TEST_F(Store, AppendRejectsBadInputAndLeavesStoreUnchanged) {
   GalleryStore s = GalleryStore::create(dir_, small_config());
   auto b = block_bytes(5, 0);
   std::vector<BlockInput> first = {{b, {"p", "q"}, {}}};
-  s.append(first);
+  s.append(first, veil::test::kKey);
   auto before = files();
   std::vector<std::uint8_t> small(100);
   auto check = [&](std::vector<BlockInput> batch, std::initializer_list<const char*> frags) {
-    expect_store_error([&] { s.append(batch); }, frags);
+    expect_store_error([&] { s.append(batch, veil::test::kKey); }, frags);
     EXPECT_EQ(s.block_count(), 1u);
     EXPECT_EQ(s.live_count(), 2u);
     EXPECT_EQ(files(), before);
@@ -194,7 +203,7 @@ TEST_F(Store, AppendRejectsBadInputAndLeavesStoreUnchanged) {
   // Still sound, and a later valid append works.
   EXPECT_TRUE(s.verify().ok());
   std::vector<BlockInput> ok = {{b, {"r"}, {}}};
-  s.append(ok);
+  s.append(ok, veil::test::kKey);
   EXPECT_EQ(s.block_count(), 2u);
 }
 
@@ -203,9 +212,9 @@ TEST_F(Store, RemoveAndCompact) {
   std::vector<std::vector<std::uint8_t>> data;
   for (int i = 0; i < 4; ++i) data.push_back(block_bytes(7, i));
   std::vector<BlockInput> batch = {{data[0], ids_for("a", 3), {}}, {data[1], ids_for("b", 2), {}}};
-  s.append(batch);
+  s.append(batch, veil::test::kKey);
   std::vector<BlockInput> batch2 = {{data[2], ids_for("c", 4), {}}, {data[3], ids_for("d", 1), {}}};
-  s.append(batch2);
+  s.append(batch2, veil::test::kKey);
   ASSERT_EQ(s.live_count(), 10u);
 
   std::vector<std::string> unknown = {"b0", "nope"};
@@ -229,7 +238,7 @@ TEST_F(Store, RemoveAndCompact) {
   // A removed id may be enrolled again.
   auto extra = block_bytes(8, 0);
   std::vector<BlockInput> re = {{extra, {"b0"}, {"back"}}};
-  s.append(re);
+  s.append(re, veil::test::kKey);
   EXPECT_EQ(s.find("b0"), (Location{4, 0}));
 
   CompactReport r = s.compact();
@@ -237,7 +246,8 @@ TEST_F(Store, RemoveAndCompact) {
   EXPECT_EQ(r.tombstones_dropped, 3u);  // b0, b1, d0; c2 stays with its block
   EXPECT_EQ(r.segments_rewritten, 2u);
   EXPECT_EQ(r.segments_deleted, 2u);
-  EXPECT_EQ(r.bytes_before - r.bytes_after, 2 * kBlockBytes);
+  // Two blocks and their trailer entries (48 bytes + 4 + the id per slot).
+  EXPECT_EQ(r.bytes_before - r.bytes_after, 2 * kBlockBytes + 2 * 48 + 3 * (4 + 2));
   ASSERT_EQ(s.block_count(), 3u);
   const std::vector<std::uint8_t>* want[] = {&data[0], &data[2], &extra};
   for (std::size_t i = 0; i < 3; ++i) {
@@ -252,8 +262,8 @@ TEST_F(Store, RemoveAndCompact) {
   EXPECT_EQ(s.info().tombstoned, 1u);
   EXPECT_TRUE(s.verify().ok());
   EXPECT_EQ(files(),
-            (std::vector<std::string>{"ids.sqlite", "lock", "manifest.json", "seg-000003.vseg",
-                                      "seg-000004.vseg", "seg-000005.vseg"}));
+            (std::vector<std::string>{"ids.sqlite", "lock", "manifest.json", "removed.log",
+                                      "seg-000003.vseg", "seg-000004.vseg", "seg-000005.vseg"}));
   // Nothing left to drop: a no-op.
   CompactReport none = s.compact();
   EXPECT_EQ(none.blocks_dropped, 0u);
@@ -268,20 +278,29 @@ TEST_F(Store, RemoveAndCompact) {
 }
 
 TEST_F(Store, VerifyDetectsAFlippedByte) {
+  auto b0 = block_bytes(9, 0), b1 = block_bytes(9, 1);
   {
     GalleryStore s = GalleryStore::create(dir_, small_config());
-    auto b0 = block_bytes(9, 0), b1 = block_bytes(9, 1);
     std::vector<BlockInput> batch = {{b0, {"a"}, {}}, {b1, {"b"}, {}}};
-    s.append(batch);
+    s.append(batch, veil::test::kKey);
   }
   flip_byte(dir_ / "seg-000001.vseg", 128 + kBlockBytes + 77);
   {
     // Open checks headers and sizes only: it succeeds; verify finds the damage.
     GalleryStore s = GalleryStore::open(dir_, Mode::kReadOnly);
     VerifyReport v = s.verify();
-    ASSERT_EQ(v.problems.size(), 1u);
+    ASSERT_EQ(v.problems.size(), 2u);
     EXPECT_NE(v.problems[0].find("seg-000001.vseg"), std::string::npos);
     EXPECT_NE(v.problems[0].find("checksum mismatch"), std::string::npos);
+    EXPECT_NE(v.problems[1].find("block at position 1 (stable id 1) is damaged"), std::string::npos)
+        << v.problems[1];
+    EXPECT_FALSE(s.block_damage(0));
+    auto d = s.block_damage(1);
+    ASSERT_TRUE(d);
+    EXPECT_NE(d->find("seg-000001.vseg"), std::string::npos) << *d;
+    EXPECT_NE(d->find("block 1"), std::string::npos) << *d;
+    EXPECT_NE(d->find(checksum_prefix(block_checksum(b1))), std::string::npos) << *d;
+    EXPECT_NE(d->find(checksum_prefix(block_checksum(s.block(1)))), std::string::npos) << *d;
   }
   // A flipped header byte is caught at open.
   flip_byte(dir_ / "seg-000001.vseg", 64 + 16);  // block_bytes field of the segment header
@@ -294,16 +313,16 @@ TEST_F(Store, TruncatedSegment) {
   GalleryStore& s = *store;
   auto b0 = block_bytes(10, 0);
   std::vector<BlockInput> batch = {{b0, {"a"}, {}}};
-  s.append(batch);
+  s.append(batch, veil::test::kKey);
   std::vector<BlockInput> batch2 = {{b0, {"b"}, {}}};
-  s.append(batch2);
-  fs::resize_file(dir_ / "seg-000002.vseg", 128 + kBlockBytes - 1);
+  s.append(batch2, veil::test::kKey);
+  const auto size = fs::file_size(dir_ / "seg-000002.vseg");
+  fs::resize_file(dir_ / "seg-000002.vseg", size - 1);
+  const std::string want = "seg-000002.vseg': truncated: " + std::to_string(size - 1) +
+                           " bytes, expected " + std::to_string(size);
   VerifyReport v = s.verify();
   ASSERT_FALSE(v.ok());
-  EXPECT_NE(v.problems[0].find("seg-000002.vseg': truncated: 4223 bytes, expected 4224"),
-            std::string::npos)
-      << v.problems[0];
+  EXPECT_NE(v.problems[0].find(want), std::string::npos) << v.problems[0];
   store.reset();
-  expect_store_error([&] { GalleryStore::open(dir_, Mode::kReadOnly); },
-                     {"seg-000002.vseg", "truncated", "4223 bytes, expected 4224"});
+  expect_store_error([&] { GalleryStore::open(dir_, Mode::kReadOnly); }, {want.c_str()});
 }

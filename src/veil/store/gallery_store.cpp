@@ -8,10 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
-#include <ctime>
 #include <map>
 #include <set>
 #include <system_error>
@@ -21,132 +20,27 @@
 #include "veil/io/envelope.h"
 #include "veil/io/errors.h"
 #include "veil/io/file_io.h"
-#include "veil/io/unique_fd.h"
+#include "veil/io/text_check.h"
+#include "veil/store/internal.h"
 #include "veil/store/sqlite_db.h"
+#include "veil/store/test_hooks.h"
 
 namespace veil::store {
+
+namespace test_hooks {
+namespace {
+std::atomic<int> g_create_crash_point{-1};
+}
+void set_create_crash_point(int k) { g_create_crash_point = k; }
+}  // namespace test_hooks
+
 namespace {
 
-namespace fs = std::filesystem;
-using detail::Db;
-using detail::Stmt;
-using detail::Transaction;
+using namespace detail;
 
-constexpr const char* kManifestFile = "manifest.json";
-constexpr const char* kIndexFile = "ids.sqlite";
-constexpr const char* kLockFile = "lock";
-constexpr std::size_t kHashChunk = std::size_t{8} << 20;
-
-std::string q(const fs::path& p) {
-  std::string s = "'";
-  s += p.string();
-  s += '\'';
-  return s;
+void crash_point(int k) {
+  if (test_hooks::g_create_crash_point.load() == k) ::_exit(test_hooks::kCrashExitCode);
 }
-
-std::string num(std::uint64_t v) { return std::to_string(v); }
-
-[[noreturn]] void sys_fail(const std::string& what, const fs::path& p) {
-  throw std::system_error(errno, std::generic_category(), what + " " + q(p));
-}
-
-using Fd = io::UniqueFd;
-
-Fd open_file(const fs::path& p, int flags, mode_t mode = 0) {
-  int fd;
-  do {
-    fd = ::open(p.c_str(), flags | O_CLOEXEC, mode);
-  } while (fd < 0 && errno == EINTR);
-  return Fd(fd);
-}
-
-void fsync_fd(int fd, const fs::path& p) {
-  int rc;
-  do {
-    rc = ::fsync(fd);
-  } while (rc != 0 && errno == EINTR);
-  if (rc != 0) sys_fail("cannot fsync", p);
-}
-
-void fsync_dir(const fs::path& dir) {
-  Fd d = open_file(dir, O_RDONLY | O_DIRECTORY);
-  if (d.get() < 0) sys_fail("cannot open directory", dir);
-  fsync_fd(d.get(), dir);
-}
-
-void write_all(int fd, std::span<const std::uint8_t> b, const fs::path& p) {
-  std::size_t done = 0;
-  while (done < b.size()) {
-    ssize_t n = ::write(fd, b.data() + done, b.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      sys_fail("cannot write", p);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-}
-
-// Reads exactly b.size() bytes at `off`; false if the file ends first.
-bool pread_all(int fd, std::span<std::uint8_t> b, std::uint64_t off, const fs::path& p) {
-  std::size_t done = 0;
-  while (done < b.size()) {
-    ssize_t n = ::pread(fd, b.data() + done, b.size() - done, static_cast<off_t>(off + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      sys_fail("cannot read", p);
-    }
-    if (n == 0) return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-std::uint64_t file_size_or_zero(const fs::path& p) {
-  std::error_code ec;
-  auto s = fs::file_size(p, ec);
-  return ec ? 0 : s;
-}
-
-std::string utc_now() {
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-// A read-only shared mapping of a whole file.
-class Mapping {
- public:
-  Mapping() = default;
-  Mapping(int fd, std::size_t size, const fs::path& p) : size_(size) {
-    void* m = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-    if (m == MAP_FAILED) sys_fail("cannot map", p);
-    base_ = static_cast<const std::uint8_t*>(m);
-  }
-  Mapping(Mapping&& o) noexcept
-      : base_(std::exchange(o.base_, nullptr)), size_(std::exchange(o.size_, 0)) {}
-  Mapping& operator=(Mapping&& o) noexcept {
-    if (this != &o) {
-      unmap();
-      base_ = std::exchange(o.base_, nullptr);
-      size_ = std::exchange(o.size_, 0);
-    }
-    return *this;
-  }
-  ~Mapping() { unmap(); }
-  const std::uint8_t* data() const { return base_; }
-  std::size_t size() const { return size_; }
-
- private:
-  void unmap() {
-    if (base_) ::munmap(const_cast<std::uint8_t*>(base_), size_);
-    base_ = nullptr;
-  }
-  const std::uint8_t* base_ = nullptr;
-  std::size_t size_ = 0;
-};
 
 void advise(const std::uint8_t* p, std::size_t n, int advice) {
   if (n == 0) return;
@@ -156,50 +50,11 @@ void advise(const std::uint8_t* p, std::size_t n, int advice) {
   ::madvise(reinterpret_cast<void*>(a), end - a, advice);  // a hint: errors ignored
 }
 
-const char* kSchema = R"sql(
-CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE segments(
-  seq INTEGER PRIMARY KEY,
-  file TEXT NOT NULL UNIQUE,
-  blocks INTEGER NOT NULL,
-  bytes INTEGER NOT NULL,
-  checksum BLOB NOT NULL);
-CREATE TABLE blocks(
-  block INTEGER PRIMARY KEY,
-  segment INTEGER NOT NULL,
-  position INTEGER NOT NULL,
-  offset INTEGER NOT NULL,
-  slots_used INTEGER NOT NULL,
-  UNIQUE(segment, position));
-CREATE TABLE slots(
-  block INTEGER NOT NULL,
-  slot INTEGER NOT NULL,
-  id TEXT NOT NULL,
-  label TEXT,
-  deleted INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY(block, slot)) WITHOUT ROWID;
-CREATE UNIQUE INDEX slots_live_id ON slots(id) WHERE deleted = 0;
-)sql";
-
-void configure(Db& db, bool writable) {
-  if (writable) {
-    db.exec("PRAGMA journal_mode=DELETE");
-    db.exec("PRAGMA synchronous=FULL");
-  }
-}
-
-std::int64_t meta_value(const Db& db, const char* key) {
-  Stmt s(db, "SELECT value FROM meta WHERE key = ?");
-  s.bind(1, std::string_view(key));
-  if (!s.step()) throw StoreError(q(db.path()) + ": meta key '" + key + "' missing");
-  return s.i64(0);
-}
-
 struct SegmentState {
   std::uint64_t seq = 0;
   std::uint64_t blocks = 0;
   std::uint64_t bytes = 0;
-  std::array<std::uint8_t, 32> checksum{};
+  Checksum checksum{};
   Mapping map;
 };
 
@@ -209,22 +64,32 @@ struct BlockState {
   std::uint64_t position = 0;
   const std::uint8_t* data = nullptr;
   std::uint32_t slots_used = 0;
+  Checksum checksum{};
 };
 
-struct WrittenSegment {
-  std::uint64_t seq = 0;
-  fs::path path;
-  std::uint64_t bytes = 0;
-  std::array<std::uint8_t, 32> checksum{};
-};
+bool is_segment_name(const std::string& n) { return parse_segment_file_name(n).has_value(); }
 
-bool is_segment_name(const std::string& n) {
-  return n.size() > 9 && n.rfind("seg-", 0) == 0 && n.compare(n.size() - 5, 5, ".vseg") == 0;
+std::string older_store_message(const fs::path& dir) {
+  return "store " + q(dir) +
+         " was made by an older Veil (store format 1); this Veil reads format " +
+         num(kStoreFormatVersion) +
+         " only. Re-enroll the templates into a new store (there is no migration)";
 }
 
-bool is_temp_name(const std::string& n) {
-  return (n.rfind(".seg-", 0) == 0 && n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) ||
-         n.rfind(".manifest.json.tmp-", 0) == 0;
+// The id and label rows of a block, for a trailer (all used slots).
+std::vector<TrailerSlot> slots_of(const Db& db, std::int64_t block, std::uint32_t used) {
+  Stmt s(db, "SELECT slot, id, label FROM slots WHERE block = ? ORDER BY slot");
+  s.bind(1, block);
+  std::vector<TrailerSlot> out;
+  while (s.step()) {
+    if (s.i64(0) != static_cast<std::int64_t>(out.size())) break;
+    out.push_back({s.text(1), s.text_or_null(2)});
+  }
+  if (out.size() != used) {
+    throw StoreError(q(db.path()) + ": block " + std::to_string(block) + " has " + num(out.size()) +
+                     " consecutive slot rows, expected " + num(used));
+  }
+  return out;
 }
 
 }  // namespace
@@ -234,6 +99,7 @@ struct GalleryStore::Impl {
   Mode mode = Mode::kReadOnly;
   StoreConfig config;
   std::string created;
+  std::vector<std::uint8_t> manifest_bytes;
   Fd lock;
   std::unique_ptr<Db> db;
   std::map<std::uint64_t, SegmentState> segments;
@@ -283,24 +149,40 @@ struct GalleryStore::Impl {
   }
 
   // (Re)loads segments, blocks and counts from the index and maps every
-  // segment, checking headers and sizes.
+  // segment, checking headers, key ids and sizes.
   void load() {
     segments.clear();
     blocks.clear();
     std::string idx = q(dir / kIndexFile);
-    // meta against the manifest
     auto check_meta = [&](const char* key, std::uint64_t want) {
-      auto got = static_cast<std::uint64_t>(meta_value(*db, key));
+      auto got = static_cast<std::uint64_t>(meta_int(*db, key));
       if (got != want) {
         throw StoreError(idx + ": " + key + " " + num(got) + " disagrees with manifest.json (" +
                          num(want) + ")");
       }
     };
+    if (meta_int(*db, "format_version") < kStoreFormatVersion) {
+      throw StoreError(older_store_message(dir));
+    }
     check_meta("format_version", kStoreFormatVersion);
     check_meta("param_id", config.param_id);
     check_meta("block_bytes", config.block_bytes);
     check_meta("slots_per_block", config.slots_per_block);
-    next_seq = static_cast<std::uint64_t>(meta_value(*db, "next_segment"));
+    std::string kid = meta_text(*db, "key_id");
+    if (kid != config.key_id.hex()) {
+      throw StoreError(idx + ": key id " + kid + " disagrees with manifest.json (" +
+                       config.key_id.hex() + ")");
+    }
+    std::string why;
+    auto copy = manifest_copy(*db, &why);
+    if (!copy) throw StoreError(idx + ": " + why + " (GalleryStore::repair rebuilds the index)");
+    if (*copy != manifest_bytes) {
+      throw StoreError(q(dir / kManifestFile) +
+                       ": differs from the copy kept in the index: one of them is damaged "
+                       "(GalleryStore::repair restores the manifest)");
+    }
+    next_seq = static_cast<std::uint64_t>(meta_int(*db, "next_segment"));
+    next_block_id = meta_int(*db, "next_block");
 
     std::set<std::string> registered;
     {
@@ -334,13 +216,25 @@ struct GalleryStore::Impl {
       struct stat st;
       if (::fstat(fd.get(), &st) != 0) sys_fail("cannot stat", p);
       auto size = static_cast<std::uint64_t>(st.st_size);
+      std::array<std::uint8_t, kSegmentDataOffset> head{};
+      if (size < kSegmentDataOffset || !pread_all(fd.get(), head, 0, p)) {
+        throw StoreError(name + ": truncated: " + num(size) + " bytes, expected " + num(seg.bytes));
+      }
+      SegmentHeader h;
+      try {
+        h = parse_segment_header(head, size, config, name);
+      } catch (const StoreError& e) {
+        if (size != seg.bytes) {
+          throw StoreError(
+              name + ": " + (size < seg.bytes ? "truncated" : "longer than registered") + ": " +
+              num(size) + " bytes, expected " + num(seg.bytes) + " (" + e.what() + ")");
+        }
+        throw;
+      }
       if (size != seg.bytes) {
         throw StoreError(name + ": " + (size < seg.bytes ? "truncated" : "longer than registered") +
                          ": " + num(size) + " bytes, expected " + num(seg.bytes));
       }
-      std::array<std::uint8_t, kSegmentDataOffset> head{};
-      if (!pread_all(fd.get(), head, 0, p)) throw StoreError(name + ": truncated header");
-      SegmentHeader h = parse_segment_header(head, size, config, name);
       if (h.seq != seq || h.block_count != seg.blocks || h.checksum != seg.checksum) {
         throw StoreError(name + ": header (sequence " + num(h.seq) + ", " + num(h.block_count) +
                          " blocks) or checksum disagrees with the index (sequence " + num(seq) +
@@ -350,7 +244,9 @@ struct GalleryStore::Impl {
     }
 
     std::map<std::uint64_t, std::uint64_t> per_segment;
-    Stmt s(*db, "SELECT block, segment, position, offset, slots_used FROM blocks ORDER BY block");
+    Stmt s(*db,
+           "SELECT block, segment, position, offset, slots_used, checksum FROM blocks ORDER BY "
+           "block");
     while (s.step()) {
       BlockState b;
       b.id = s.i64(0);
@@ -358,14 +254,18 @@ struct GalleryStore::Impl {
       b.position = static_cast<std::uint64_t>(s.i64(2));
       auto offset = static_cast<std::uint64_t>(s.i64(3));
       std::int64_t used = s.i64(4);
+      auto sum = s.blob(5);
       auto it = segments.find(b.seq);
       if (it == segments.end() || b.position >= it->second.blocks ||
           offset != kSegmentDataOffset + b.position * config.block_bytes || used < 1 ||
-          used > static_cast<std::int64_t>(config.slots_per_block)) {
+          used > static_cast<std::int64_t>(config.slots_per_block) || sum.size() != 32 ||
+          b.id < 0 || b.id >= next_block_id) {
         throw StoreError(idx + ": block " + std::to_string(b.id) +
-                         " is inconsistent (segment, position, offset or slots_used)");
+                         " is inconsistent (segment, position, offset, slots_used, checksum or "
+                         "id)");
       }
       b.slots_used = static_cast<std::uint32_t>(used);
+      std::memcpy(b.checksum.data(), sum.data(), 32);
       b.data = it->second.map.data() + offset;
       ++per_segment[b.seq];
       blocks.push_back(b);
@@ -376,166 +276,120 @@ struct GalleryStore::Impl {
                          " blocks, the index lists " + num(per_segment[seq]));
       }
     }
-    next_block_id = blocks.empty() ? 0 : blocks.back().id + 1;
     Stmt c(*db, "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted != 0), 0) FROM slots");
     c.step();
     live = static_cast<std::size_t>(c.i64(0));
     tombstoned = static_cast<std::size_t>(c.i64(1));
   }
 
-  // Streams a segment holding `data` to a temporary file, makes it durable
-  // and renames it to its final name. On failure nothing is left behind.
-  WrittenSegment write_segment(std::uint64_t seq, const std::vector<const std::uint8_t*>& data,
-                               const ProgressCallback& progress, std::uint64_t& done,
-                               std::uint64_t total) {
-    WrittenSegment w;
-    w.seq = seq;
-    w.path = dir / segment_file_name(seq);
-    w.bytes = segment_file_size(config.block_bytes, data.size());
-    std::string tmp_name = ".";
-    tmp_name += segment_file_name(seq);
-    tmp_name += ".tmp";
-    fs::path tmp = dir / tmp_name;
-    ::unlink(tmp.c_str());
-    Fd fd = open_file(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (fd.get() < 0) sys_fail("cannot create", tmp);
-    try {
-      std::array<std::uint8_t, kSegmentDataOffset> head{};
-      std::memcpy(head.data(), io::kEnvelopeMagic, 4);
-      head[io::kEnvelopeVersionOffset] = io::kEnvelopeVersion;
-      head[io::kEnvelopeTypeOffset] = static_cast<std::uint8_t>(io::ObjectType::GallerySegment);
-      for (int i = 0; i < 8; ++i) {
-        head[io::kEnvelopeParamIdOffset + i] =
-            static_cast<std::uint8_t>(config.param_id >> (8 * i));
-        head[io::kEnvelopePayloadSizeOffset + i] =
-            static_cast<std::uint8_t>((w.bytes - io::kEnvelopeHeaderSize) >> (8 * i));
-      }
-      auto sh = encode_segment_header(config, seq, data.size());
-      std::memcpy(head.data() + io::kEnvelopeHeaderSize, sh.data(), sh.size());
-      crypto_generichash_state st;
-      crypto_generichash_init(&st, nullptr, 0, io::kEnvelopeChecksumSize);
-      crypto_generichash_update(&st, head.data(), io::kEnvelopeFieldsSize);
-      crypto_generichash_update(&st, sh.data(), sh.size());
-      write_all(fd.get(), head, tmp);
-      for (const std::uint8_t* b : data) {
-        std::span<const std::uint8_t> blk(b, static_cast<std::size_t>(config.block_bytes));
-        crypto_generichash_update(&st, blk.data(), blk.size());
-        write_all(fd.get(), blk, tmp);
-        done += blk.size();
-        if (progress) progress(done, total);
-      }
-      crypto_generichash_final(&st, w.checksum.data(), w.checksum.size());
-      if (::pwrite(fd.get(), w.checksum.data(), w.checksum.size(), io::kEnvelopeChecksumOffset) !=
-          static_cast<ssize_t>(w.checksum.size())) {
-        sys_fail("cannot write", tmp);
-      }
-      fsync_fd(fd.get(), tmp);
-      if (::close(fd.release()) != 0) sys_fail("cannot close", tmp);
-    } catch (...) {
-      ::unlink(tmp.c_str());
-      throw;
-    }
-    if (::rename(tmp.c_str(), w.path.c_str()) != 0) {
-      int err = errno;
-      ::unlink(tmp.c_str());
-      errno = err;
-      sys_fail("cannot rename a new segment to", w.path);
-    }
-    fsync_dir(dir);
-    return w;
-  }
-
-  // Best effort: a failed removal leaves a file that the next read-write open removes.
-  void discard(const std::vector<WrittenSegment>& written) {
-    for (const auto& w : written) ::unlink(w.path.c_str());
-    try {
-      fsync_dir(dir);
-    } catch (const std::system_error&) {
-    }
-  }
-
-  void insert_segment(const WrittenSegment& w, std::uint64_t blocks_in) {
-    Stmt s(*db, "INSERT INTO segments(seq, file, blocks, bytes, checksum) VALUES(?, ?, ?, ?, ?)");
-    s.bind(1, static_cast<std::int64_t>(w.seq))
-        .bind(2, segment_file_name(w.seq))
-        .bind(3, static_cast<std::int64_t>(blocks_in))
-        .bind(4, static_cast<std::int64_t>(w.bytes))
-        .bind_blob(5, w.checksum);
-    s.run();
-  }
-
-  void set_next_seq(std::uint64_t v) {
-    Stmt s(*db, "UPDATE meta SET value = ? WHERE key = 'next_segment'");
-    s.bind(1, static_cast<std::int64_t>(v));
+  void set_meta(const char* key, std::int64_t v) {
+    Stmt s(*db, "UPDATE meta SET value = ? WHERE key = ?");
+    s.bind(1, v).bind(2, std::string_view(key));
     s.run();
   }
 };
-
-namespace {
-
-Fd take_lock(const fs::path& dir, Mode mode) {
-  fs::path p = dir / kLockFile;
-  Fd fd = open_file(p, mode == Mode::kReadWrite ? (O_RDWR | O_CREAT) : O_RDONLY, 0644);
-  if (fd.get() < 0) {
-    if (mode == Mode::kReadOnly && errno == ENOENT) return fd;  // read-only media: no lock
-    sys_fail("cannot open lock file", p);
-  }
-  int op = (mode == Mode::kReadWrite ? LOCK_EX : LOCK_SH) | LOCK_NB;
-  int rc;
-  do {
-    rc = ::flock(fd.get(), op);
-  } while (rc != 0 && errno == EINTR);
-  if (rc != 0) {
-    if (errno == EWOULDBLOCK) {
-      throw StoreError("store " + q(dir) + " is in use by another " +
-                       (mode == Mode::kReadWrite ? "reader or writer" : "writer") + " (lock " +
-                       q(p) + ")");
-    }
-    sys_fail("cannot lock", p);
-  }
-  return fd;
-}
-
-}  // namespace
 
 GalleryStore::GalleryStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 GalleryStore::GalleryStore(GalleryStore&&) noexcept = default;
 GalleryStore& GalleryStore::operator=(GalleryStore&&) noexcept = default;
 GalleryStore::~GalleryStore() = default;
 
-GalleryStore GalleryStore::create(const fs::path& dir, const StoreConfig& config) {
+namespace {
+
+// `dir` without a trailing separator; StoreError when it names no entry.
+fs::path store_path(const fs::path& dir) {
+  fs::path d = dir;
+  while (!d.empty() && d.filename().empty() && d != d.root_path()) d = d.parent_path();
+  std::string n = d.filename().string();
+  if (n.empty() || n == "." || n == "..") {
+    throw StoreError("cannot create a store at " + q(dir) +
+                     ": give the store's own directory name");
+  }
+  return d;
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<std::uint8_t> b(bytes);
+  randombytes_buf(b.data(), b.size());
+  static const char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (std::uint8_t x : b) {
+    s += kHex[x >> 4];
+    s += kHex[x & 15];
+  }
+  return s;
+}
+
+}  // namespace
+
+GalleryStore GalleryStore::create(const fs::path& dir_in, const StoreConfig& config) {
   validate(config);
   if (sodium_init() < 0) throw StoreError("libsodium failed to initialise");
+  crash_point(0);
+  const fs::path dir = store_path(dir_in);
+  fs::path parent = dir.parent_path();
+  if (parent.empty()) parent = ".";
   std::error_code ec;
-  if (fs::exists(dir, ec)) {
-    if (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec)) {
+  if (!fs::is_directory(parent, ec)) {
+    throw StoreError("cannot create a store in " + q(dir) + ": " + q(parent) +
+                     " is not a directory");
+  }
+  remove_creating_leftovers(dir);
+  if (fs::exists(fs::symlink_status(dir, ec))) {
+    if (!fs::is_directory(fs::symlink_status(dir, ec)) || !fs::is_empty(dir, ec)) {
       throw StoreError("cannot create a store in " + q(dir) +
                        ": it exists and is not an empty directory");
     }
-  } else if (!fs::create_directory(dir, ec) || ec) {
-    throw std::system_error(ec, "cannot create directory " + q(dir));
   }
-  {
-    Fd lock = take_lock(dir, Mode::kReadWrite);
-    Db db(dir / kIndexFile, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    configure(db, true);
-    Transaction t(db);
-    db.exec(kSchema);
-    Stmt s(db, "INSERT INTO meta(key, value) VALUES(?, ?)");
-    auto put = [&](const char* k, std::int64_t v) {
-      s.bind(1, std::string_view(k)).bind(2, v);
-      s.run();
-    };
-    put("format_version", kStoreFormatVersion);
-    put("param_id", static_cast<std::int64_t>(config.param_id));
-    put("block_bytes", static_cast<std::int64_t>(config.block_bytes));
-    put("slots_per_block", config.slots_per_block);
-    put("next_segment", 1);
-    t.commit();
-    // The manifest comes last: a store without one is an unfinished create.
-    io::write_file_atomic(dir / kManifestFile, encode_manifest({config, utc_now()}));
+  std::string tmp_name = ".";  // appended: GCC 12 warns falsely (-Wrestrict) on "." + string&&
+  tmp_name += dir.filename().string();
+  tmp_name += ".creating-";
+  tmp_name += random_hex(8);
+  const fs::path tmp = parent / tmp_name;
+  if (::mkdir(tmp.c_str(), 0755) != 0) sys_fail("cannot create directory", tmp);
+  crash_point(1);
+  bool renamed = false;
+  try {
+    // The lock first: a concurrent create or open that finds this directory
+    // leaves it alone while the lock is held.
+    Fd lock = take_lock(tmp, Mode::kReadWrite);
+    crash_point(2);
+    const std::vector<std::uint8_t> manifest = encode_manifest({config, utc_now()});
+    {
+      Db db(tmp / kIndexFile, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+      configure(db, true);
+      Transaction t(db);
+      init_index(db, config, manifest, 1, 0);
+      t.commit();  // synchronous=FULL: the database file is durable
+    }
+    crash_point(3);
+    auto log = encode_removal_log_header(config.key_id);
+    write_new_file(tmp / kRemovalLogFile, log);
+    crash_point(4);
+    write_new_file(tmp / kManifestFile, manifest);
+    crash_point(5);
+    fsync_dir(tmp);
+    crash_point(6);
+    // rename(2) replaces an empty directory atomically and refuses a
+    // non-empty one: the store appears whole or not at all.
+    if (::rename(tmp.c_str(), dir.c_str()) != 0) {
+      int err = errno;
+      if (err == ENOTEMPTY || err == EEXIST || err == ENOTDIR || err == EISDIR) {
+        throw StoreError("cannot create a store in " + q(dir) +
+                         ": it exists and is not an empty directory");
+      }
+      errno = err;
+      sys_fail("cannot rename the new store to", dir);
+    }
+    renamed = true;
+    crash_point(7);
+    fsync_dir(parent);
+    crash_point(8);
+    return open_locked(dir, Mode::kReadWrite, config.param_id, std::move(lock));
+  } catch (...) {
+    if (!renamed) fs::remove_all(tmp, ec);
+    throw;
   }
-  return open(dir, Mode::kReadWrite, config.param_id);
 }
 
 namespace {
@@ -565,17 +419,33 @@ GalleryStore GalleryStore::open(const fs::path& dir, Mode mode,
   if (sodium_init() < 0) throw StoreError("libsodium failed to initialise");
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw StoreError("no store at " + q(dir) + ": not a directory");
+  Fd lock = take_lock(dir, mode);
+  if (mode == Mode::kReadWrite) {
+    fs::path named = fs::absolute(dir, ec).lexically_normal();
+    while (!named.empty() && named.filename().empty() && named != named.root_path()) {
+      named = named.parent_path();
+    }
+    std::string n = named.filename().string();
+    if (!ec && !n.empty() && n != "." && n != "..") remove_creating_leftovers(named);
+  }
+  return open_locked(dir, mode, param_id, std::move(lock));
+}
+
+GalleryStore GalleryStore::open_locked(const fs::path& dir, Mode mode,
+                                       std::optional<std::uint64_t> param_id, io::UniqueFd lock) {
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->mode = mode;
-  impl->lock = take_lock(dir, mode);
+  impl->lock = std::move(lock);
   fs::path mpath = dir / kManifestFile;
   std::vector<std::uint8_t> mbytes;
   try {
     mbytes = io::read_file(mpath, kMaxManifestBytes);
   } catch (const std::system_error& e) {
     if (e.code() == std::errc::no_such_file_or_directory) {
-      throw StoreError("no store at " + q(dir) + ": manifest.json missing");
+      throw StoreError("no store at " + q(dir) +
+                       ": manifest.json missing (if this was a store, GalleryStore::repair "
+                       "restores it from the index)");
     }
     throw;
   } catch (const io::FormatError& e) {
@@ -591,8 +461,12 @@ GalleryStore GalleryStore::open(const fs::path& dir, Mode mode,
   }
   impl->config = std::move(m.config);
   impl->created = std::move(m.created);
+  impl->manifest_bytes = std::move(mbytes);
   fs::path ipath = dir / kIndexFile;
-  if (!fs::exists(ipath, ec)) throw StoreError(q(ipath) + ": index missing");
+  std::error_code ec;
+  if (!fs::exists(ipath, ec)) {
+    throw StoreError(q(ipath) + ": index missing (GalleryStore::repair rebuilds it)");
+  }
   if (mode == Mode::kReadOnly) recover_index_journal(ipath);
   impl->db = std::make_unique<Db>(
       ipath, mode == Mode::kReadWrite ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY);
@@ -613,6 +487,30 @@ std::span<const std::uint8_t> GalleryStore::block(std::size_t i) const {
 
 std::uint32_t GalleryStore::block_slots_used(std::size_t i) const {
   return impl_->block_at(i).slots_used;
+}
+
+std::optional<std::string> GalleryStore::block_damage(std::size_t i) const {
+  const BlockState& b = impl_->block_at(i);
+  Checksum got = block_checksum(block(i));
+  if (got == b.checksum) return std::nullopt;
+  return q(impl_->dir / segment_file_name(b.seq)) + ": block " + num(i) + " (position " +
+         num(b.position) + ", stable id " + std::to_string(b.id) + ") is damaged: checksum " +
+         checksum_prefix(got) + ", the index records " + checksum_prefix(b.checksum);
+}
+
+BlockOrigin GalleryStore::block_origin(std::size_t i) const {
+  const BlockState& b = impl_->block_at(i);
+  BlockOrigin o;
+  o.segment_file = segment_file_name(b.seq);
+  o.position = b.position;
+  o.block_id = b.id;
+  Stmt s(*impl_->db, "SELECT id FROM slots WHERE block = ? ORDER BY slot ASC LIMIT 1");
+  s.bind(1, b.id);
+  if (s.step()) o.first_id = s.text(0);
+  Stmt t(*impl_->db, "SELECT id FROM slots WHERE block = ? ORDER BY slot DESC LIMIT 1");
+  t.bind(1, b.id);
+  if (t.step()) o.last_id = t.text(0);
+  return o;
 }
 
 void GalleryStore::advise_sequential() const {
@@ -644,8 +542,15 @@ std::optional<Location> GalleryStore::find(const std::string& id) const {
   return Location{impl_->index_of(s.i64(0)), static_cast<std::uint32_t>(s.i64(1))};
 }
 
-void GalleryStore::append(std::span<const BlockInput> in, const ProgressCallback& progress) {
+void GalleryStore::append(std::span<const BlockInput> in, const io::KeyId& writer,
+                          const ProgressCallback& progress) {
   Impl& I = *impl_;
+  // The key first, before any other check or work.
+  if (writer != I.config.key_id) {
+    throw StoreError(I.where() + ": append: the blocks were made with another key (key id " +
+                     writer.hex() + ") than the store's (key id " + I.config.key_id.hex() +
+                     "); nothing was added");
+  }
   I.require_writable("append");
   if (in.empty()) return;
   // Validate everything before writing anything.
@@ -668,10 +573,15 @@ void GalleryStore::append(std::span<const BlockInput> in, const ProgressCallback
         throw StoreError(at + num(b.labels.size()) + " labels for " + num(b.ids.size()) +
                          " ids (give none or one per id)");
       }
-      for (const std::string& l : b.labels) {
+      for (std::size_t i = 0; i < b.labels.size(); ++i) {
+        const std::string& l = b.labels[i];
         if (l.size() > kMaxLabelBytes) {
-          throw StoreError(at + "label of " + num(l.size()) + " bytes, the limit is " +
-                           num(kMaxLabelBytes));
+          throw StoreError(at + "slot " + num(i) + ": label of " + num(l.size()) +
+                           " bytes, the limit is " + num(kMaxLabelBytes));
+        }
+        if (auto p = io::text_problem(l)) {
+          throw StoreError(at + "slot " + num(i) + ": label is not clean text: " + *p +
+                           "; nothing was added");
         }
       }
       for (std::size_t i = 0; i < b.ids.size(); ++i) {
@@ -680,6 +590,10 @@ void GalleryStore::append(std::span<const BlockInput> in, const ProgressCallback
         if (id.size() > kMaxIdBytes) {
           throw StoreError(at + "slot " + num(i) + ": id of " + num(id.size()) +
                            " bytes, the limit is " + num(kMaxIdBytes));
+        }
+        if (auto p = io::text_problem(id)) {
+          throw StoreError(at + "slot " + num(i) + ": id is not clean text: " + *p +
+                           "; nothing was added");
         }
         if (!seen.insert(id).second) {
           throw StoreError(at + "slot " + num(i) + ": duplicate id '" + id + "' in the batch");
@@ -693,11 +607,24 @@ void GalleryStore::append(std::span<const BlockInput> in, const ProgressCallback
       total_ids += b.ids.size();
     }
   }
-  std::vector<const std::uint8_t*> data;
-  for (const BlockInput& b : in) data.push_back(b.bytes.data());
+  std::vector<BlockToWrite> data;
+  data.reserve(in.size());
+  for (std::size_t k = 0; k < in.size(); ++k) {
+    BlockToWrite w;
+    w.data = in[k].bytes.data();
+    w.entry.block_id = I.next_block_id + static_cast<std::int64_t>(k);
+    w.entry.slots.reserve(in[k].ids.size());
+    for (std::size_t i = 0; i < in[k].ids.size(); ++i) {
+      TrailerSlot s{in[k].ids[i], std::nullopt};
+      if (!in[k].labels.empty()) s.label = in[k].labels[i];
+      w.entry.slots.push_back(std::move(s));
+    }
+    data.push_back(std::move(w));
+  }
   std::uint64_t done = 0;
-  std::uint64_t seq = I.next_seq;
-  WrittenSegment w = I.write_segment(seq, data, progress, done, in.size() * I.config.block_bytes);
+  const std::uint64_t seq = I.next_seq;
+  WrittenSegment w =
+      write_segment(I.dir, I.config, seq, data, progress, done, in.size() * I.config.block_bytes);
   bool committed = false;
   try {
     Fd fd = open_file(w.path, O_RDONLY);
@@ -710,38 +637,25 @@ void GalleryStore::append(std::span<const BlockInput> in, const ProgressCallback
     seg.map = Mapping(fd.get(), static_cast<std::size_t>(w.bytes), w.path);
     I.blocks.reserve(I.blocks.size() + in.size());
     Transaction t(*I.db);
-    I.insert_segment(w, in.size());
-    Stmt ib(
-        *I.db,
-        "INSERT INTO blocks(block, segment, position, offset, slots_used) VALUES(?, ?, ?, ?, ?)");
-    Stmt is(*I.db, "INSERT INTO slots(block, slot, id, label, deleted) VALUES(?, ?, ?, ?, 0)");
+    insert_segment_row(*I.db, w);
     std::vector<BlockState> added;
     for (std::size_t k = 0; k < in.size(); ++k) {
       BlockState b;
-      b.id = I.next_block_id + static_cast<std::int64_t>(k);
+      b.id = data[k].entry.block_id;
       b.seq = seq;
       b.position = k;
-      std::uint64_t offset = kSegmentDataOffset + k * I.config.block_bytes;
-      b.data = seg.map.data() + offset;
+      b.data = seg.map.data() + kSegmentDataOffset + k * I.config.block_bytes;
       b.slots_used = static_cast<std::uint32_t>(in[k].ids.size());
-      ib.bind(1, b.id)
-          .bind(2, static_cast<std::int64_t>(seq))
-          .bind(3, static_cast<std::int64_t>(k))
-          .bind(4, static_cast<std::int64_t>(offset))
-          .bind(5, static_cast<std::int64_t>(b.slots_used));
-      ib.run();
-      for (std::size_t i = 0; i < in[k].ids.size(); ++i) {
-        is.bind(1, b.id).bind(2, static_cast<std::int64_t>(i)).bind(3, in[k].ids[i]);
-        if (in[k].labels.empty()) {
-          is.bind_null(4);
-        } else {
-          is.bind(4, in[k].labels[i]);
-        }
-        is.run();
+      b.checksum = data[k].entry.checksum;
+      insert_block_row(*I.db, b.id, seq, k, I.config.block_bytes, b.slots_used, b.checksum);
+      for (std::size_t i = 0; i < data[k].entry.slots.size(); ++i) {
+        const TrailerSlot& s = data[k].entry.slots[i];
+        insert_slot_row(*I.db, b.id, static_cast<std::uint32_t>(i), s.id, s.label, false);
       }
       added.push_back(b);
     }
-    I.set_next_seq(seq + 1);
+    I.set_meta("next_segment", static_cast<std::int64_t>(seq + 1));
+    I.set_meta("next_block", I.next_block_id + static_cast<std::int64_t>(in.size()));
     t.commit();  // the acknowledged point
     committed = true;
     I.segments.emplace(seq, std::move(seg));
@@ -750,7 +664,7 @@ void GalleryStore::append(std::span<const BlockInput> in, const ProgressCallback
     I.next_seq = seq + 1;
     I.live += total_ids;
   } catch (...) {
-    if (!committed) I.discard({w});
+    if (!committed) discard(I.dir, {w});
     throw;
   }
 }
@@ -764,14 +678,33 @@ std::size_t GalleryStore::remove(std::span<const std::string> ids) {
       throw StoreError(I.where() + ": remove: id '" + id + "' listed twice");
     }
   }
+  if (ids.empty()) return 0;
+  // Where each id is, before anything is written.
+  std::vector<RemovalRecord> records;
+  records.reserve(ids.size());
+  {
+    Stmt s(*I.db, "SELECT block, slot FROM slots WHERE id = ? AND deleted = 0");
+    for (const std::string& id : ids) {
+      s.bind(1, id);
+      if (!s.step()) {
+        throw StoreError(I.where() + ": remove: id '" + id +
+                         "' is not in the store (unknown or already removed); nothing removed");
+      }
+      records.push_back({s.i64(0), static_cast<std::uint32_t>(s.i64(1))});
+      s.reset();
+    }
+  }
+  // The log first (durable), then the index: an index rebuilt from the
+  // segments applies the log, so a removed template never comes back.
+  append_removals(I.dir, I.config.key_id, records);
   Transaction t(*I.db);
-  Stmt s(*I.db, "UPDATE slots SET deleted = 1 WHERE id = ? AND deleted = 0");
-  for (const std::string& id : ids) {
-    s.bind(1, id);
+  Stmt s(*I.db, "UPDATE slots SET deleted = 1 WHERE block = ? AND slot = ? AND deleted = 0");
+  for (const RemovalRecord& r : records) {
+    s.bind(1, r.block_id).bind(2, static_cast<std::int64_t>(r.slot));
     s.run();
     if (I.db->changes() != 1) {
-      throw StoreError(I.where() + ": remove: id '" + id +
-                       "' is not in the store (unknown or already removed); nothing removed");
+      throw StoreError(I.where() + ": remove: block " + std::to_string(r.block_id) + " slot " +
+                       num(r.slot) + " changed under us; nothing removed");
     }
   }
   t.commit();
@@ -808,15 +741,21 @@ CompactReport GalleryStore::compact(const ProgressCallback& progress) {
   for (const auto& [seq, list] : kept) total += list.size() * I.config.block_bytes;
 
   std::vector<WrittenSegment> written;
-  std::map<std::uint64_t, std::uint64_t> new_seq_of;  // old seq -> new seq
   try {
     std::uint64_t next = I.next_seq;
     for (const auto& [seq, list] : kept) {
       if (list.empty()) continue;
-      std::vector<const std::uint8_t*> data;
-      for (const BlockState* b : list) data.push_back(b->data);
-      written.push_back(I.write_segment(next, data, progress, done, total));
-      new_seq_of[seq] = next++;
+      std::vector<BlockToWrite> data;
+      for (const BlockState* b : list) {
+        BlockToWrite w;
+        w.data = b->data;
+        w.entry.block_id = b->id;
+        w.entry.checksum = b->checksum;
+        w.entry.slots = slots_of(*I.db, b->id, b->slots_used);
+        w.known = true;  // a damaged block is refused, not copied under a new checksum
+        data.push_back(std::move(w));
+      }
+      written.push_back(write_segment(I.dir, I.config, next++, data, progress, done, total));
     }
     Transaction t(*I.db);
     Stmt count(*I.db, "SELECT COUNT(*) FROM slots WHERE block = ?");
@@ -842,7 +781,7 @@ CompactReport GalleryStore::compact(const ProgressCallback& progress) {
     for (const auto& [seq, list] : kept) {
       if (list.empty()) continue;
       const WrittenSegment& w = written[wi++];
-      I.insert_segment(w, list.size());
+      insert_segment_row(*I.db, w);
       for (std::size_t k = 0; k < list.size(); ++k) {
         move.bind(1, static_cast<std::int64_t>(w.seq))
             .bind(2, static_cast<std::int64_t>(k))
@@ -851,13 +790,14 @@ CompactReport GalleryStore::compact(const ProgressCallback& progress) {
         move.run();
       }
     }
-    I.set_next_seq(next);
+    I.set_meta("next_segment", static_cast<std::int64_t>(next));
     t.commit();
   } catch (...) {
-    I.discard(written);
+    discard(I.dir, written);
     throw;
   }
-  // Committed: the old segments are garbage now.
+  // Committed: the old segments are garbage now. (Their removal records stay
+  // in removed.log: stable block ids are never reused, so they harm nothing.)
   r.blocks_dropped = dropped.size();
   r.segments_rewritten = written.size();
   r.segments_deleted = kept.size();
@@ -872,6 +812,7 @@ InfoReport GalleryStore::info() const {
   const Impl& I = *impl_;
   InfoReport r;
   r.param_id = I.config.param_id;
+  r.key_id = I.config.key_id;
   r.block_bytes = I.config.block_bytes;
   r.slots_per_block = I.config.slots_per_block;
   r.created = I.created;
@@ -882,9 +823,28 @@ InfoReport GalleryStore::info() const {
   r.tombstoned = I.tombstoned;
   for (const auto& [seq, seg] : I.segments) r.segment_bytes += seg.bytes;
   r.index_bytes = file_size_or_zero(I.dir / kIndexFile);
-  r.bytes_at_rest = r.segment_bytes + r.index_bytes + file_size_or_zero(I.dir / kManifestFile);
+  r.bytes_at_rest = r.segment_bytes + r.index_bytes + file_size_or_zero(I.dir / kManifestFile) +
+                    file_size_or_zero(I.dir / kRemovalLogFile);
   return r;
 }
+
+namespace {
+
+struct SlotRow {
+  std::uint32_t slot = 0;
+  std::string id;
+  std::optional<std::string> label;
+  std::int64_t deleted = 0;
+};
+
+struct BlockRow {
+  std::int64_t id = 0;
+  std::uint64_t position = 0;
+  std::uint32_t used = 0;
+  Checksum checksum{};
+};
+
+}  // namespace
 
 VerifyReport GalleryStore::verify() const {
   const Impl& I = *impl_;
@@ -892,10 +852,12 @@ VerifyReport GalleryStore::verify() const {
   auto problem = [&](std::string s) { r.problems.push_back(std::move(s)); };
   const std::string idx = q(I.dir / kIndexFile);
 
-  // The manifest.
+  // The manifest, against what open read.
   fs::path mpath = I.dir / kManifestFile;
+  std::vector<std::uint8_t> mbytes;
   try {
-    Manifest m = parse_manifest(io::read_file(mpath, kMaxManifestBytes), q(mpath));
+    mbytes = io::read_file(mpath, kMaxManifestBytes);
+    Manifest m = parse_manifest(mbytes, q(mpath));
     if (!(m.config == I.config)) problem(q(mpath) + ": differs from the manifest read at open");
   } catch (const std::exception& e) {
     problem(q(mpath) + ": " + e.what());
@@ -909,7 +871,7 @@ VerifyReport GalleryStore::verify() const {
       if (t != "ok") problem(idx + ": integrity: " + t);
     }
     auto check_meta = [&](const char* key, std::uint64_t want) {
-      auto got = static_cast<std::uint64_t>(meta_value(*I.db, key));
+      auto got = static_cast<std::uint64_t>(meta_int(*I.db, key));
       if (got != want)
         problem(idx + ": meta " + key + " is " + num(got) + ", expected " + num(want));
     };
@@ -917,154 +879,123 @@ VerifyReport GalleryStore::verify() const {
     check_meta("param_id", I.config.param_id);
     check_meta("block_bytes", I.config.block_bytes);
     check_meta("slots_per_block", I.config.slots_per_block);
+    std::string kid = meta_text(*I.db, "key_id");
+    if (kid != I.config.key_id.hex()) {
+      problem(idx + ": meta key_id is " + kid + ", the manifest's is " + I.config.key_id.hex());
+    }
+    std::string why;
+    auto copy = manifest_copy(*I.db, &why);
+    if (!copy) {
+      problem(idx + ": " + why);
+    } else if (!mbytes.empty() && *copy != mbytes) {
+      problem(q(mpath) + ": differs from the copy kept in the index");
+    }
   } catch (const StoreError& e) {
     problem(e.what());
   }
 
-  // Segments: files, headers, checksums.
+  // The index rows.
   struct Row {
     std::uint64_t blocks;
-    std::array<std::uint8_t, 32> checksum;
+    std::uint64_t bytes;
+    Checksum checksum;
   };
   std::map<std::uint64_t, Row> rows;
-  std::uint64_t next_seq = 0;
+  std::map<std::uint64_t, std::vector<BlockRow>> by_segment;  // by position
+  std::map<std::int64_t, std::vector<SlotRow>> slots;         // by slot
+  std::set<std::pair<std::int64_t, std::uint32_t>> tombstones, live_slots;
   try {
-    next_seq = static_cast<std::uint64_t>(meta_value(*I.db, "next_segment"));
+    auto next_seq = static_cast<std::uint64_t>(meta_int(*I.db, "next_segment"));
+    std::int64_t next_block = meta_int(*I.db, "next_block");
     Stmt s(*I.db, "SELECT seq, file, blocks, bytes, checksum FROM segments ORDER BY seq");
     while (s.step()) {
       auto seq = static_cast<std::uint64_t>(s.i64(0));
       std::string file = s.text(1);
-      auto nblocks = static_cast<std::uint64_t>(s.i64(2));
-      auto bytes = static_cast<std::uint64_t>(s.i64(3));
       auto sum = s.blob(4);
-      Row row{nblocks, {}};
       if (file != segment_file_name(seq) || sum.size() != 32) {
         problem(idx + ": segment row " + num(seq) + " is malformed ('" + file + "')");
         continue;
       }
       if (seq >= next_seq) problem(idx + ": segment " + num(seq) + " is not below next_segment");
+      Row row{static_cast<std::uint64_t>(s.i64(2)), static_cast<std::uint64_t>(s.i64(3)), {}};
       std::memcpy(row.checksum.data(), sum.data(), 32);
       rows[seq] = row;
-      fs::path p = I.dir / file;
-      std::string name = q(p);
-      Fd fd = open_file(p, O_RDONLY);
-      if (fd.get() < 0) {
-        problem(name + ": cannot open: " + std::strerror(errno));
-        continue;
-      }
-      struct stat st;
-      if (::fstat(fd.get(), &st) != 0) sys_fail("cannot stat", p);
-      auto size = static_cast<std::uint64_t>(st.st_size);
-      if (size != bytes) {
-        problem(name + ": " + (size < bytes ? "truncated" : "longer than registered") + ": " +
-                num(size) + " bytes, expected " + num(bytes));
-        continue;
-      }
-      std::vector<std::uint8_t> buf(kHashChunk);
-      std::array<std::uint8_t, kSegmentDataOffset> head{};
-      if (!pread_all(fd.get(), head, 0, p)) {
-        problem(name + ": truncated header");
-        continue;
-      }
-      try {
-        SegmentHeader h = parse_segment_header(head, size, I.config, name);
-        if (h.seq != seq || h.block_count != nblocks) {
-          problem(name + ": header says sequence " + num(h.seq) + " with " + num(h.block_count) +
-                  " blocks, the index " + num(seq) + " with " + num(nblocks));
-        }
-        if (h.checksum != row.checksum)
-          problem(name + ": header checksum differs from the index's");
-        crypto_generichash_state st2;
-        crypto_generichash_init(&st2, nullptr, 0, io::kEnvelopeChecksumSize);
-        crypto_generichash_update(&st2, head.data(), io::kEnvelopeFieldsSize);
-        std::uint64_t off = io::kEnvelopeHeaderSize;
-        bool complete = true;
-        while (off < size) {
-          std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), size - off));
-          if (!pread_all(fd.get(), std::span(buf.data(), n), off, p)) {
-            complete = false;
-            break;
-          }
-          crypto_generichash_update(&st2, buf.data(), n);
-          off += n;
-          r.bytes_hashed += n;
-        }
-        std::array<std::uint8_t, 32> got{};
-        crypto_generichash_final(&st2, got.data(), got.size());
-        if (!complete) {
-          problem(name + ": truncated while being read");
-        } else if (got != h.checksum) {
-          problem(name + ": checksum mismatch: the segment's bytes are corrupted");
-        }
-      } catch (const StoreError& e) {
-        problem(e.what());
-      }
-      ++r.segments_checked;
     }
-  } catch (const StoreError& e) {
-    problem(e.what());
-  }
-
-  // Blocks against segments, slots against blocks.
-  try {
     std::map<std::int64_t, std::uint32_t> used;
-    std::map<std::uint64_t, std::uint64_t> per_segment;
-    Stmt s(*I.db,
-           "SELECT block, segment, position, offset, slots_used FROM blocks ORDER BY segment, "
-           "position");
-    while (s.step()) {
-      std::int64_t id = s.i64(0);
-      auto seq = static_cast<std::uint64_t>(s.i64(1));
-      auto pos = static_cast<std::uint64_t>(s.i64(2));
-      auto offset = static_cast<std::uint64_t>(s.i64(3));
-      std::int64_t u = s.i64(4);
-      std::string b = idx + ": block " + std::to_string(id);
+    Stmt b(*I.db,
+           "SELECT block, segment, position, offset, slots_used, checksum FROM blocks ORDER BY "
+           "segment, position");
+    while (b.step()) {
+      std::int64_t id = b.i64(0);
+      auto seq = static_cast<std::uint64_t>(b.i64(1));
+      auto pos = static_cast<std::uint64_t>(b.i64(2));
+      auto offset = static_cast<std::uint64_t>(b.i64(3));
+      std::int64_t u = b.i64(4);
+      auto sum = b.blob(5);
+      std::string at = idx + ": block " + std::to_string(id);
       auto it = rows.find(seq);
+      std::vector<BlockRow>& list = by_segment[seq];
       if (it == rows.end()) {
-        problem(b + " is in segment " + num(seq) + ", which is not registered");
-      } else if (pos != per_segment[seq]) {
-        problem(b + " has position " + num(pos) + " in segment " + num(seq) + ", expected " +
-                num(per_segment[seq]));
+        problem(at + " is in segment " + num(seq) + ", which is not registered");
+      } else if (pos != list.size()) {
+        problem(at + " has position " + num(pos) + " in segment " + num(seq) + ", expected " +
+                num(list.size()));
       }
       if (offset != kSegmentDataOffset + pos * I.config.block_bytes) {
-        problem(b + " has offset " + num(offset) + ", expected " +
+        problem(at + " has offset " + num(offset) + ", expected " +
                 num(kSegmentDataOffset + pos * I.config.block_bytes));
       }
       if (u < 1 || u > static_cast<std::int64_t>(I.config.slots_per_block)) {
-        problem(b + " has slots_used " + std::to_string(u) + ", expected 1.." +
+        problem(at + " has slots_used " + std::to_string(u) + ", expected 1.." +
                 num(I.config.slots_per_block));
+        u = 0;
       }
-      ++per_segment[seq];
+      if (id < 0 || id >= next_block) problem(at + " is not below next_block");
+      BlockRow row{id, pos, static_cast<std::uint32_t>(u), {}};
+      if (sum.size() != 32) {
+        problem(at + " has a malformed checksum");
+      } else {
+        std::memcpy(row.checksum.data(), sum.data(), 32);
+      }
+      list.push_back(row);
       used[id] = static_cast<std::uint32_t>(u);
       ++r.blocks_checked;
     }
     for (const auto& [seq, row] : rows) {
-      if (per_segment[seq] != row.blocks) {
+      if (by_segment[seq].size() != row.blocks) {
         problem(idx + ": segment " + num(seq) + " has " + num(row.blocks) + " blocks, " +
-                num(per_segment[seq]) + " are registered");
+                num(by_segment[seq].size()) + " are registered");
       }
     }
-    Stmt sl(*I.db,
-            "SELECT block, COUNT(*), MIN(slot), MAX(slot), SUM(deleted NOT IN (0, 1)) FROM slots "
-            "GROUP BY block");
-    std::set<std::int64_t> with_slots;
+    Stmt sl(*I.db, "SELECT block, slot, id, label, deleted FROM slots ORDER BY block, slot");
     while (sl.step()) {
-      std::int64_t id = sl.i64(0);
-      with_slots.insert(id);
+      SlotRow row{static_cast<std::uint32_t>(sl.i64(1)), sl.text(2), sl.text_or_null(3), sl.i64(4)};
+      std::int64_t block = sl.i64(0);
+      if (row.deleted == 1) tombstones.insert({block, row.slot});
+      if (row.deleted == 0) live_slots.insert({block, row.slot});
+      slots[block].push_back(std::move(row));
+    }
+    for (const auto& [id, list] : slots) {
       auto it = used.find(id);
-      std::string b = idx + ": slots of block " + std::to_string(id);
+      std::string at = idx + ": slots of block " + std::to_string(id);
       if (it == used.end()) {
-        problem(b + ": no such block");
+        problem(at + ": no such block");
         continue;
       }
-      if (sl.i64(1) != it->second || sl.i64(2) != 0 || sl.i64(3) != it->second - 1) {
-        problem(b + ": " + std::to_string(sl.i64(1)) + " rows, expected slots 0.." +
-                num(it->second - 1));
+      bool consecutive = list.size() == it->second;
+      for (std::size_t i = 0; consecutive && i < list.size(); ++i) consecutive = list[i].slot == i;
+      if (!consecutive) {
+        problem(at + ": " + num(list.size()) + " rows, expected slots 0.." + num(it->second - 1));
       }
-      if (sl.i64(4) != 0) problem(b + ": bad 'deleted' values");
+      for (const SlotRow& s2 : list) {
+        if (s2.deleted != 0 && s2.deleted != 1) {
+          problem(at + ": bad 'deleted' value");
+          break;
+        }
+      }
     }
     for (const auto& [id, u] : used) {
-      if (!with_slots.count(id)) problem(idx + ": block " + std::to_string(id) + " has no slots");
+      if (!slots.count(id)) problem(idx + ": block " + std::to_string(id) + " has no slots");
     }
     if (used.size() != I.blocks.size()) {
       problem(I.where() + ": the index has " + num(used.size()) + " blocks, the open store " +
@@ -1074,13 +1005,149 @@ VerifyReport GalleryStore::verify() const {
     problem(e.what());
   }
 
+  // Segments: files, headers, key ids, checksums, block checksums, trailers.
+  for (const auto& [seq, row] : rows) {
+    fs::path p = I.dir / segment_file_name(seq);
+    std::string name = q(p);
+    Fd fd = open_file(p, O_RDONLY);
+    if (fd.get() < 0) {
+      problem(name + ": cannot open: " + std::strerror(errno));
+      continue;
+    }
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) sys_fail("cannot stat", p);
+    auto size = static_cast<std::uint64_t>(st.st_size);
+    std::array<std::uint8_t, kSegmentDataOffset> head{};
+    SegmentHeader h;
+    try {
+      if (size < kSegmentDataOffset || !pread_all(fd.get(), head, 0, p)) {
+        throw StoreError(name + ": truncated: " + num(size) + " bytes, expected " + num(row.bytes));
+      }
+      h = parse_segment_header(head, size, I.config, name);
+    } catch (const StoreError& e) {
+      if (size != row.bytes) {
+        problem(name + ": " + (size < row.bytes ? "truncated" : "longer than registered") + ": " +
+                num(size) + " bytes, expected " + num(row.bytes));
+      } else {
+        problem(e.what());
+      }
+      continue;
+    }
+    if (size != row.bytes) {
+      problem(name + ": " + (size < row.bytes ? "truncated" : "longer than registered") + ": " +
+              num(size) + " bytes, expected " + num(row.bytes));
+      continue;
+    }
+    if (h.seq != seq || h.block_count != row.blocks) {
+      problem(name + ": header says sequence " + num(h.seq) + " with " + num(h.block_count) +
+              " blocks, the index " + num(seq) + " with " + num(row.blocks));
+    }
+    if (h.checksum != row.checksum) problem(name + ": header checksum differs from the index's");
+    ++r.segments_checked;
+    SegmentScan scan =
+        scan_segment(fd.get(), p, size, I.config.block_bytes, h.block_count, &r.bytes_hashed, true);
+    if (!scan.complete) {
+      problem(name + ": truncated while being read");
+      continue;
+    }
+    if (scan.envelope != h.checksum) {
+      problem(name + ": checksum mismatch: the segment's bytes are corrupted");
+    }
+    const std::vector<BlockRow>& list = by_segment[seq];
+    for (std::size_t k = 0; k < list.size() && k < scan.blocks.size(); ++k) {
+      if (scan.blocks[k] != list[k].checksum) {
+        problem(name + ": block at position " + num(k) + " (stable id " +
+                std::to_string(list[k].id) + ") is damaged: checksum " +
+                checksum_prefix(scan.blocks[k]) + ", the index records " +
+                checksum_prefix(list[k].checksum));
+      }
+    }
+    SegmentTrailer t;
+    try {
+      t = parse_trailer(scan.trailer, I.config, name);
+    } catch (const StoreError& e) {
+      problem(e.what());
+      continue;
+    }
+    if (t.seq != h.seq || t.blocks.size() != h.block_count) {
+      problem(name + ": the trailer (sequence " + num(t.seq) + ", " + num(t.blocks.size()) +
+              " blocks) disagrees with the header");
+      continue;
+    }
+    for (std::size_t k = 0; k < t.blocks.size() && k < list.size(); ++k) {
+      const TrailerBlock& tb = t.blocks[k];
+      const BlockRow& br = list[k];
+      std::string at = name + ": trailer, block at position " + num(k) + " (stable id " +
+                       std::to_string(br.id) + "): ";
+      if (tb.block_id != br.id) {
+        problem(at + "the trailer says stable id " + std::to_string(tb.block_id));
+        continue;
+      }
+      if (tb.slots.size() != br.used) {
+        problem(at + num(tb.slots.size()) + " slots used, the index says " + num(br.used));
+      }
+      if (tb.checksum != br.checksum) {
+        problem(at + "checksum " + checksum_prefix(tb.checksum) + ", the index records " +
+                checksum_prefix(br.checksum));
+      }
+      auto sit = slots.find(br.id);
+      if (sit == slots.end()) continue;
+      for (std::size_t i = 0; i < tb.slots.size() && i < sit->second.size(); ++i) {
+        const SlotRow& sr = sit->second[i];
+        if (sr.id != tb.slots[i].id || sr.label != tb.slots[i].label) {
+          problem(at + "slot " + num(i) + ": id or label differs from the index ('" +
+                  tb.slots[i].id + "' in the trailer, '" + sr.id + "' in the index)");
+        }
+      }
+    }
+  }
+
+  // The removal log against the tombstones.
+  const fs::path lpath = I.dir / kRemovalLogFile;
+  try {
+    std::vector<std::uint8_t> bytes = io::read_file(lpath, std::uint64_t{1} << 34);
+    RemovalLog log = parse_removal_log(bytes, I.config.key_id, q(lpath));
+    for (std::uint64_t off : log.damaged) {
+      problem(q(lpath) + ": the record at byte " + num(off) +
+              " is damaged: an index rebuilt from the segments could bring a removed template "
+              "back (GalleryStore::repair rewrites the log from the index)");
+    }
+    if (log.torn_tail_bytes) {
+      r.notes.push_back(q(lpath) + ": a partial last record (" + num(log.torn_tail_bytes) +
+                        " bytes) of an interrupted remove; the next remove cuts it off");
+    }
+    std::set<std::pair<std::int64_t, std::uint32_t>> logged;
+    for (const RemovalRecord& rec : log.records) logged.insert({rec.block_id, rec.slot});
+    for (const auto& t : tombstones) {
+      if (!logged.count(t)) {
+        problem(q(lpath) + ": no record of the removal of block " + std::to_string(t.first) +
+                " slot " + num(t.second) +
+                ": an index rebuilt from the segments would bring it back "
+                "(GalleryStore::repair adds it)");
+      }
+    }
+    for (const auto& l : logged) {
+      if (live_slots.count(l)) {
+        r.notes.push_back(q(lpath) + ": block " + std::to_string(l.first) + " slot " +
+                          num(l.second) +
+                          " is logged as removed but live in the index (an interrupted remove): "
+                          "an index rebuild would remove it");
+      }
+    }
+  } catch (const std::system_error& e) {
+    problem(q(lpath) + ": " + e.what());
+  } catch (const StoreError& e) {
+    problem(e.what());
+  } catch (const io::FormatError& e) {
+    problem(q(lpath) + ": " + e.what());
+  }
+
   // Leftovers of interrupted writes: harmless, removed by the next read-write open.
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(I.dir, ec)) {
     std::string n = e.path().filename().string();
-    bool registered = false;
-    for (const auto& [seq, row] : rows) registered = registered || n == segment_file_name(seq);
-    if (is_temp_name(n) || (is_segment_name(n) && !registered)) {
+    auto seq = parse_segment_file_name(n);
+    if (is_temp_name(n) || (seq && !rows.count(*seq))) {
       r.notes.push_back(q(e.path()) + ": not part of the store (left by an interrupted write)");
     }
   }
