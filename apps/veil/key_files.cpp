@@ -47,8 +47,8 @@ std::vector<std::uint8_t> read_key_file(const fs::path& p) {
     throw std::runtime_error(p.string() + " is missing (veil keygen " +
                              p.parent_path().string() + " writes a key directory)");
   }
-  if (!fs::is_regular_file(st)) throw std::runtime_error(p.string() + " is not a regular file");
-  return io::read_file(p, kMaxKeyFile);
+  if (fs::is_directory(st)) throw std::runtime_error(p.string() + " is a directory, not a key file");
+  return io::read_file(p, kMaxKeyFile);  // refuses a FIFO or socket by name
 }
 
 // `load(bytes)` with any parse error prefixed by the file's name.

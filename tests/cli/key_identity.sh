@@ -51,7 +51,7 @@ fails "secret.key is missing" "$VEIL" search "$WORK/gal" --keys "$WORK/mixed" --
 cp "$WORK/keys/secret.key" "$WORK/mixed/"
 printf 'garbage' > "$WORK/mixed/public.key"
 fails "public.key is damaged" "$VEIL" search "$WORK/gal" --keys "$WORK/mixed" --probe "$WORK/g/probes.npy"
-fails "does not exist" "$VEIL" search "$WORK/gal" --keys "$WORK/nokeys" --probe "$WORK/g/probes.npy"
+fails "no such directory\|does not exist" "$VEIL" search "$WORK/gal" --keys "$WORK/nokeys" --probe "$WORK/g/probes.npy"
 [ "$before" = "$(snapshot)" ] || { echo "the store changed"; exit 1; }
 
 # A third party with only params.veil and gallery.pub enrolls under the
