@@ -113,7 +113,7 @@ Bytes repair_segment(std::span<const std::uint8_t> in) {
     if (tbytes <= fixed.size() - store::kSegmentDataOffset) {
       std::size_t off = fixed.size() - static_cast<std::size_t>(tbytes);
       Bytes t = repair_trailer(std::span(fixed).subspan(off));
-      std::memcpy(fixed.data() + off, t.data(), t.size());
+      if (!t.empty()) std::memcpy(fixed.data() + off, t.data(), t.size());
     }
   }
   return veil::fuzz::repair_checksum(fixed);

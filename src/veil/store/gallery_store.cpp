@@ -346,7 +346,9 @@ GalleryStore GalleryStore::create(const fs::path& dir_in, const StoreConfig& con
   tmp_name += ".creating-";
   tmp_name += random_hex(8);
   const fs::path tmp = parent / tmp_name;
-  if (::mkdir(tmp.c_str(), 0755) != 0) sys_fail("cannot create directory", tmp);
+  if (::mkdir(tmp.c_str(), 0777) != 0) {  // minus the umask, as a plain mkdir
+    sys_fail("cannot create directory", tmp);
+  }
   crash_point(1);
   bool renamed = false;
   try {

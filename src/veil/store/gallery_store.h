@@ -80,7 +80,7 @@ struct RepairedBlock {
   std::int64_t block_id = 0;  // stable block id
   std::string segment;        // the file it was in
   std::uint64_t position = 0;
-  std::string reason;  // dropped: why ("checksum mismatch", "segment missing", ...)
+  std::string reason;  // dropped: why ("checksum mismatch: ...", "segment file missing", ...)
   bool operator==(const RepairedBlock&) const = default;
 };
 

@@ -4,13 +4,24 @@
 
 namespace veil::store::detail {
 
+namespace {
+// 'path', built by appending: GCC 12 warns falsely (-Wrestrict, with the
+// sanitizers on) on "'" + string&&.
+std::string quoted(const std::filesystem::path& p) {
+  std::string s = "'";
+  s += p.string();
+  s += '\'';
+  return s;
+}
+}  // namespace
+
 Db::Db(const std::filesystem::path& path, int flags) : path_(path) {
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
     db_ = nullptr;
-    throw StoreError("'" + path.string() + "': cannot open the index: " + msg);
+    throw StoreError(quoted(path) + ": cannot open the index: " + msg);
   }
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, 2000);
@@ -19,7 +30,7 @@ Db::Db(const std::filesystem::path& path, int flags) : path_(path) {
 Db::~Db() { sqlite3_close_v2(db_); }
 
 void Db::fail(const std::string& what) const {
-  throw StoreError("'" + path_.string() + "': " + what + ": " + sqlite3_errmsg(db_));
+  throw StoreError(quoted(path_) + ": " + what + ": " + sqlite3_errmsg(db_));
 }
 
 void Db::exec(const char* sql) const {
@@ -27,8 +38,7 @@ void Db::exec(const char* sql) const {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    throw StoreError("'" + path_.string() + "': " + msg +
-                     " (in: " + std::string(sql).substr(0, 60) + ")");
+    throw StoreError(quoted(path_) + ": " + msg + " (in: " + std::string(sql).substr(0, 60) + ")");
   }
 }
 
