@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,6 +17,20 @@
 #include "veil/store/gallery_store.h"
 
 namespace veil::test {
+
+// Test files: XOR one byte with 0x20, whole contents, overwrite.
+inline void flip_byte(const std::filesystem::path& p, std::uint64_t offset) {
+  std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(offset));
+  char c;
+  f.get(c);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.put(static_cast<char>(c ^ 0x20));
+}
+inline std::vector<std::uint8_t> slurp(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), {}};
+}
 
 inline constexpr std::uint64_t kParamId = 0x5eed00001234abcdull;
 inline constexpr std::uint64_t kBlockBytes = 4096;

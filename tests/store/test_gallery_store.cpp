@@ -20,6 +20,9 @@ using veil::test::kSlots;
 using veil::test::small_config;
 namespace fs = std::filesystem;
 
+using veil::test::flip_byte;
+using veil::test::slurp;
+
 namespace {
 
 class Store : public veil::test::StoreTest {};
@@ -33,20 +36,6 @@ std::vector<std::string> ids_for(const std::string& prefix, std::size_t n) {
   std::vector<std::string> ids;
   for (std::size_t i = 0; i < n; ++i) ids.push_back(prefix + std::to_string(i));
   return ids;
-}
-
-void flip_byte(const fs::path& p, std::uint64_t offset) {
-  std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(offset));
-  char c;
-  f.get(c);
-  f.seekp(static_cast<std::streamoff>(offset));
-  f.put(static_cast<char>(c ^ 0x20));
-}
-
-std::vector<std::uint8_t> slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), {}};
 }
 
 }  // namespace

@@ -25,23 +25,12 @@ using veil::test::kKey;
 using veil::test::small_config;
 namespace fs = std::filesystem;
 
+using veil::test::flip_byte;
+using veil::test::slurp;
+
 namespace {
 
 using Strings = std::vector<std::string>;
-
-void flip_byte(const fs::path& p, std::uint64_t offset) {
-  std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(offset));
-  char c;
-  f.get(c);
-  f.seekp(static_cast<std::streamoff>(offset));
-  f.put(static_cast<char>(c ^ 0x20));
-}
-
-std::vector<std::uint8_t> slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), {}};
-}
 
 void spit(const fs::path& p, const std::vector<std::uint8_t>& b) {
   std::ofstream f(p, std::ios::binary | std::ios::trunc);
