@@ -106,8 +106,9 @@ std::vector<Bytes> seed_inputs() {
     seeds.push_back(with_selector(0 | flag, search::save_config(s.config, s.ctx->id())));
     const std::int16_t q[4] = {3, -1, 0, 2};
     seeds.push_back(with_selector(
-        1 | flag, search::save_probe(s.config, *s.ctx,
-                                     search::ProbeEncryptor(s.config, s.ctx, s.sk, io::KeyId{}).encrypt(q))));
+        1 | flag,
+        search::save_probe(s.config, *s.ctx,
+                           search::ProbeEncryptor(s.config, s.ctx, s.sk, io::KeyId{}).encrypt(q))));
     seeds.push_back(with_selector(2 | flag, search::save_scores(s.config, sample_scores(s))));
     seeds.push_back(with_selector(
         3 | flag,

@@ -183,8 +183,8 @@ nlohmann::json run_two_stage_bench(const TwoStageBenchOptions& o) {
     std::vector<const std::uint8_t*> ptrs;
     for (const auto& b : blocks) ptrs.push_back(b.data());
     rlwe::GaloisKeys coarse_keys = make_expansion_keys(layout.coarse, ctx, sk);
-    const reduce::TwoStageSearcher searcher(layout, ctx, sk, key_id, coarse_keys, pca, ptrs, o.templates,
-                                            threads);
+    const reduce::TwoStageSearcher searcher(layout, ctx, sk, key_id, coarse_keys, pca, ptrs,
+                                            o.templates, threads);
     for (std::size_t K : o.candidates) {
       std::vector<double> total, server, holder, gather, rescore;
       std::size_t hits = 0, same_top1 = 0, rows_bytes = 0;

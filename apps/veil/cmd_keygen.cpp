@@ -22,7 +22,8 @@ void add_keygen_command(CLI::App& app) {
     const KeyDir k = load_keys(*dir, 0);
     std::cout << "keys written to " << *dir
               << " (secret.key stays with the key holder; public.key, gallery.pub and "
-                 "expansion.keys may be shared)\nkey id " << k.key_id.hex() << "\n";
+                 "expansion.keys may be shared)\nkey id "
+              << k.key_id.hex() << "\n";
   });
 
   auto gdir = std::make_shared<std::string>();

@@ -32,14 +32,14 @@ void require_same_keys(const OpenGallery& g, const KeyDir& keys, const std::stri
   const store::StoreConfig& c = g.store.config();
   if (c.param_id != keys.ctx->id()) {
     throw std::runtime_error("the gallery " + g.store.dir().string() +
-                             " was made for another parameter set (" +
-                             rlwe::hex_id(c.param_id) + "; the keys are " +
-                             rlwe::hex_id(keys.ctx->id()) + "): " + consequence);
+                             " was made for another parameter set (" + rlwe::hex_id(c.param_id) +
+                             "; the keys are " + rlwe::hex_id(keys.ctx->id()) +
+                             "): " + consequence);
   }
   if (c.key_id != keys.key_id) {
     throw std::runtime_error("the gallery " + g.store.dir().string() + " belongs to key " +
-                             c.key_id.hex() + "; these keys are another key, " +
-                             keys.key_id.hex() + " (another veil keygen): " + consequence);
+                             c.key_id.hex() + "; these keys are another key, " + keys.key_id.hex() +
+                             " (another veil keygen): " + consequence);
   }
 }
 
@@ -370,9 +370,8 @@ std::string diagnose_decode_failure(const store::GalleryStore& store, std::size_
                       ", block " + std::to_string(o.position) + " of that segment, ids " +
                       o.first_id + " .. " + o.last_id + ")";
   if (std::optional<std::string> damage = store.block_damage(b)) {
-    return where + " does not decode because it is damaged: " + *damage +
-           ". veil repair " + store.dir().string() +
-           " quarantines damaged blocks and lists the ids lost";
+    return where + " does not decode because it is damaged: " + *damage + ". veil repair " +
+           store.dir().string() + " quarantines damaged blocks and lists the ids lost";
   }
   return where +
          " does not decode although its checksum is intact and the key ids match: the probe "
@@ -435,7 +434,8 @@ SearchResult GallerySearcher::search(const float* probe, std::size_t k,
   t0 = Clock::now();
   std::vector<std::int64_t> all;
   try {
-    all = key_holder_.decrypt(search::load_scores(c, keys.ctx->id(), response), probe_key, threads_);
+    all =
+        key_holder_.decrypt(search::load_scores(c, keys.ctx->id(), response), probe_key, threads_);
   } catch (const search::DecodeError& e) {
     throw std::runtime_error(diagnose_decode_failure(g_.store, e.block()));
   }

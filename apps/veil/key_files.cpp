@@ -44,10 +44,11 @@ std::vector<std::uint8_t> read_key_file(const fs::path& p) {
   std::error_code ec;
   const auto st = fs::status(p, ec);
   if (!fs::exists(st)) {
-    throw std::runtime_error(p.string() + " is missing (veil keygen " +
-                             p.parent_path().string() + " writes a key directory)");
+    throw std::runtime_error(p.string() + " is missing (veil keygen " + p.parent_path().string() +
+                             " writes a key directory)");
   }
-  if (fs::is_directory(st)) throw std::runtime_error(p.string() + " is a directory, not a key file");
+  if (fs::is_directory(st))
+    throw std::runtime_error(p.string() + " is a directory, not a key file");
   return io::read_file(p, kMaxKeyFile);  // refuses a FIFO or socket by name
 }
 
@@ -107,9 +108,8 @@ KeyDir load_keys(const fs::path& dir, unsigned need) {
   {
     const fs::path p = dir / kParams;
     auto bytes = read_key_file(p);
-    k.ctx = load_named(p, bytes, [](auto& b) {
-      return rlwe::Context::create(io::load_parameters(b));
-    });
+    k.ctx =
+        load_named(p, bytes, [](auto& b) { return rlwe::Context::create(io::load_parameters(b)); });
   }
   // The identity: public.key's fingerprint; without public.key (a third
   // party given only gallery.pub), the one gallery.pub records.

@@ -1,8 +1,8 @@
-#include "veil/io/text_check.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "veil/io/text_check.h"
 
 namespace veil::io {
 namespace {
@@ -24,8 +24,8 @@ TEST(TextCheck, RefusesEveryControlCharacter) {
     EXPECT_NE(p->find("at byte 2"), std::string::npos) << *p;
   }
   EXPECT_TRUE(text_problem("\x7f"));
-  EXPECT_TRUE(text_problem("\xC2\x80"));  // U+0080 (C1)
-  EXPECT_TRUE(text_problem("\xC2\x9F"));  // U+009F
+  EXPECT_TRUE(text_problem("\xC2\x80"));   // U+0080 (C1)
+  EXPECT_TRUE(text_problem("\xC2\x9F"));   // U+009F
   EXPECT_FALSE(text_problem("\xC2\xA0"));  // U+00A0 is printable
   const std::string nul("a\0b", 3);
   EXPECT_EQ(*text_problem(nul), "control character U+0000 at byte 1");

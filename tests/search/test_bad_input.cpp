@@ -68,7 +68,8 @@ TEST_F(BadInputSearch, ProbeForAnotherConfigurationIsRefused) {
   const auto& c = party_->config;
   auto q = quantize_rows(testing::random_rows(1, 16, 2), 16, c.quant_scale);
   auto wire =
-      save_probe(c, *party_->ctx, ProbeEncryptor(c, party_->ctx, party_->sk, party_->key_id).encrypt(q.row(0)));
+      save_probe(c, *party_->ctx,
+                 ProbeEncryptor(c, party_->ctx, party_->sk, party_->key_id).encrypt(q.row(0)));
   EXPECT_NO_THROW(load_probe(c, *party_->ctx, wire));
   SearchConfig other = SearchConfig::derive({.dimension = 32});
   EXPECT_THROW(load_probe(other, *party_->ctx, wire), rlwe::MismatchError);
@@ -86,7 +87,8 @@ TEST_F(BadInputSearch, TruncatedOrCorruptedProbeIsRefused) {
   const auto& c = party_->config;
   auto q = quantize_rows(testing::random_rows(1, 16, 3), 16, c.quant_scale);
   auto wire =
-      save_probe(c, *party_->ctx, ProbeEncryptor(c, party_->ctx, party_->sk, party_->key_id).encrypt(q.row(0)));
+      save_probe(c, *party_->ctx,
+                 ProbeEncryptor(c, party_->ctx, party_->sk, party_->key_id).encrypt(q.row(0)));
   auto truncated = wire;
   truncated.resize(wire.size() - 10);
   EXPECT_THROW(load_probe(c, *party_->ctx, truncated), io::FormatError);

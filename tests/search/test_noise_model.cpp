@@ -18,8 +18,9 @@ Measured measure(const SearchOptions& o, bool pk) {
   auto rows = quantize_rows(testing::random_rows(c.n, c.dimension, 11), c.dimension, c.quant_scale);
   auto blocks = testing::encrypt_gallery(party, rows, pk);
   auto probes = quantize_rows(testing::random_rows(1, c.dimension, 12), c.dimension, c.quant_scale);
-  EncryptedProbe probe = pk ? ProbeEncryptor(c, party.ctx, party.pk, party.key_id).encrypt(probes.row(0))
-                            : ProbeEncryptor(c, party.ctx, party.sk, party.key_id).encrypt(probes.row(0));
+  EncryptedProbe probe =
+      pk ? ProbeEncryptor(c, party.ctx, party.pk, party.key_id).encrypt(probes.row(0))
+         : ProbeEncryptor(c, party.ctx, party.sk, party.key_id).encrypt(probes.row(0));
   SearchServer server(c, party.ctx, party.galois, party.key_id, 2);
   auto ptrs = testing::pointers(blocks);
   EncryptedScores enc = server.search(probe, ptrs);

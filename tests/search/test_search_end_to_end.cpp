@@ -18,9 +18,9 @@ void check_exact(const SearchOptions& o, std::size_t rows_count, bool pk_gallery
   SearchServer server(c, party.ctx, party.galois, party.key_id, 2);
   ScoreDecryptor dec(c, party.ctx, party.sk, party.key_id);
   for (std::size_t pi = 0; pi < probes.rows; ++pi) {
-    EncryptedProbe probe = pk_probe
-                               ? ProbeEncryptor(c, party.ctx, party.pk, party.key_id).encrypt(probes.row(pi))
-                               : ProbeEncryptor(c, party.ctx, party.sk, party.key_id).encrypt(probes.row(pi));
+    EncryptedProbe probe =
+        pk_probe ? ProbeEncryptor(c, party.ctx, party.pk, party.key_id).encrypt(probes.row(pi))
+                 : ProbeEncryptor(c, party.ctx, party.sk, party.key_id).encrypt(probes.row(pi));
     auto ptrs = testing::pointers(blocks);
     EncryptedScores enc = server.search(probe, ptrs);
     ASSERT_EQ(enc.blocks, blocks.size());

@@ -11,10 +11,10 @@ TEST(WireSizes, ProbeAndResponseBytes) {
       {.dimension = 512, .gallery = Encryption::kPublicKey, .probe = Encryption::kPublicKey});
   const auto& c = party.config;
   auto q = quantize_rows(testing::random_rows(1, 512, 1), 512, c.quant_scale);
-  const auto sk_probe =
-      save_probe(c, *party.ctx, ProbeEncryptor(c, party.ctx, party.sk, party.key_id).encrypt(q.row(0)));
-  const auto pk_probe =
-      save_probe(c, *party.ctx, ProbeEncryptor(c, party.ctx, party.pk, party.key_id).encrypt(q.row(0)));
+  const auto sk_probe = save_probe(
+      c, *party.ctx, ProbeEncryptor(c, party.ctx, party.sk, party.key_id).encrypt(q.row(0)));
+  const auto pk_probe = save_probe(
+      c, *party.ctx, ProbeEncryptor(c, party.ctx, party.pk, party.key_id).encrypt(q.row(0)));
   // One polynomial (seeded) or two, 2 x 4096 residues of 29 bits, plus headers.
   const std::size_t poly = 2 * 4096 * 29 / 8;
   EXPECT_GE(sk_probe.size(), poly);
@@ -47,7 +47,8 @@ TEST(WireSizes, SecretKeyGalleryResponseCarriesSeeds) {
   SearchServer server(c, party.ctx, party.galois, party.key_id, 2);
   auto ptrs = testing::pointers(blocks);
   const auto response = save_scores(
-      c, server.search(ProbeEncryptor(c, party.ctx, party.sk, party.key_id).encrypt(rows.row(0)), ptrs));
+      c, server.search(ProbeEncryptor(c, party.ctx, party.sk, party.key_id).encrypt(rows.row(0)),
+                       ptrs));
   EXPECT_GE(response.size(), 2u * (30720 + 32));
   EXPECT_LE(response.size(), 2u * (30720 + 32) + 128);
   // Blocks at rest: 8 bytes per template-dimension and a 64-byte mask region.

@@ -32,7 +32,8 @@ std::optional<std::string> text_problem(std::string_view text) {
     } else {
       return "invalid UTF-8 at byte " + std::to_string(start);
     }
-    if (start + len > text.size()) return "truncated UTF-8 sequence at byte " + std::to_string(start);
+    if (start + len > text.size())
+      return "truncated UTF-8 sequence at byte " + std::to_string(start);
     for (std::size_t k = 1; k < len; ++k) {
       const auto b = static_cast<std::uint8_t>(text[start + k]);
       if ((b & 0xC0) != 0x80) return "invalid UTF-8 at byte " + std::to_string(start);

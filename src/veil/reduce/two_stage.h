@@ -116,9 +116,9 @@ class TwoStageSearcher {
  public:
   // `key_id`: the identity of the key set (search/key_identity.h).
   TwoStageSearcher(const TwoStageLayout& layout, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk,
-                   const io::KeyId& key_id, rlwe::GaloisKeys expansion_keys, std::shared_ptr<const Reducer> reducer,
-                   std::vector<const std::uint8_t*> blocks, std::size_t templates,
-                   std::size_t threads);
+                   const io::KeyId& key_id, rlwe::GaloisKeys expansion_keys,
+                   std::shared_ptr<const Reducer> reducer, std::vector<const std::uint8_t*> blocks,
+                   std::size_t templates, std::size_t threads);
   // `probe` has the full dimension. K = `candidates` (at least k). The
   // stage-2 request and rows travel serialised (search/rerank_wire.h).
   TwoStageResult search(std::span<const float> probe, std::size_t candidates, std::size_t k,

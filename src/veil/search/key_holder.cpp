@@ -201,8 +201,8 @@ std::vector<std::int64_t> ScoreDecryptor::decrypt(const EncryptedScores& scores,
                  if (decrypt_block(scores, b, key, out.data() + b * config_.n) > kDecodeFailure) {
                    throw DecodeError(
                        "score block " + std::to_string(b) +
-                       " does not decode: the probe or the gallery was encrypted under another "
-                       "key, or the block or the response was altered",
+                           " does not decode: the probe or the gallery was encrypted under another "
+                           "key, or the block or the response was altered",
                        b);
                  }
                });

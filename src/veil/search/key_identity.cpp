@@ -47,9 +47,9 @@ bool public_key_matches(const rlwe::ContextPtr& ctx, const rlwe::SecretKey& sk,
 
 void require_key(const io::KeyId& got, const io::KeyId& expected, const std::string& what) {
   if (got == expected && !got.empty()) return;
-  throw KeyMismatchError(what + ": made under key " + (got.empty() ? "(none recorded)" : got.hex()) +
-                         ", expected key " + expected.hex() +
-                         " (the keys of another veil keygen; nothing was done)");
+  throw KeyMismatchError(what + ": made under key " +
+                         (got.empty() ? "(none recorded)" : got.hex()) + ", expected key " +
+                         expected.hex() + " (the keys of another veil keygen; nothing was done)");
 }
 
 }  // namespace veil::search
