@@ -9,13 +9,16 @@
 #include "arg_checks.h"
 #include "cli_checks.h"
 #include "commands.h"
-#include "gallery.h"
+#include "enroll_input.h"
+#include "veil/collection/gallery.h"
 #include "veil/data/embeddings.h"
 #include "veil/search/parallel.h"
 #include "veil/search/quantize.h"
 #include "veil/search/rerank_wire.h"
 
 namespace veil::apps {
+
+using namespace collection;
 
 namespace {
 
@@ -140,6 +143,7 @@ void add_gallery_commands(CLI::App& app) {
     struct Args {
       std::string store, keys, input, ids, labels, reduce;
       EnrollOptions o;
+      bool quiet = false;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand(
@@ -174,7 +178,7 @@ void add_gallery_commands(CLI::App& app) {
         ->transform(cli::count(1, 1024));
     cmd->add_option("--threads", a->o.threads, "threads (default 0: all cores)")
         ->transform(cli::threads());
-    cmd->add_flag("--quiet", a->o.quiet, "no progress on stderr");
+    cmd->add_flag("--quiet", a->quiet, "no progress on stderr");
     cmd->callback([a] {
       args::check_output_dir("store", a->store,
                              {{"--keys", a->keys},
@@ -182,13 +186,21 @@ void add_gallery_commands(CLI::App& app) {
                               {"--ids", a->ids},
                               {"--labels", a->labels},
                               {"--reduce", a->reduce}});
-      a->o.input = a->input;
-      if (!a->ids.empty()) a->o.ids_file = a->ids;
-      if (!a->labels.empty()) a->o.labels_file = a->labels;
+      auto path_or_none = [](const std::string& s) {
+        return s.empty() ? std::nullopt : std::optional<std::filesystem::path>(s);
+      };
+      const EnrollInput in =
+          read_enroll_input(a->input, path_or_none(a->ids), path_or_none(a->labels));
       if (!a->reduce.empty()) a->o.reduce_model = a->reduce;
+      if (!a->quiet) {
+        a->o.progress = [](std::size_t done, std::size_t total) {
+          std::cerr << "\renrolled " << done << "/" << total << " templates" << std::flush;
+          if (done == total) std::cerr << "\n";
+        };
+      }
       KeyDir keys = load_keys(a->keys, a->o.public_key ? static_cast<unsigned>(Need::kGalleryPublic)
                                                        : static_cast<unsigned>(Need::kSecret));
-      EnrollResult r = enroll(a->store, keys, a->o);
+      EnrollResult r = enroll(a->store, keys, in, a->o);
       std::cout << (r.created ? "created " : "appended to ")
                 << (r.two_stage ? "two-stage gallery " : "") << a->store << ": " << r.templates
                 << " templates in " << r.blocks << " blocks"

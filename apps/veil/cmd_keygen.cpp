@@ -2,9 +2,11 @@
 
 #include "cli_checks.h"
 #include "commands.h"
-#include "key_files.h"
+#include "veil/collection/keys.h"
 
 namespace veil::apps {
+
+using namespace collection;
 
 void add_keygen_command(CLI::App& app) {
   auto dir = std::make_shared<std::string>();

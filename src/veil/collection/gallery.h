@@ -1,5 +1,6 @@
-// The pieces the gallery commands share: opening a store with its search
-// configuration, enrolling embeddings into it, and searching it.
+// Galleries through the library API: opening a store with its search
+// configuration, enrolling embeddings into it, and searching it (the three
+// parties in one process; docs/api.md has an example).
 //
 // A store is single-stage (search_config = a SearchConfig envelope) or
 // two-stage (a reduce::TwoStageConfig envelope: each block holds the reduced
@@ -9,12 +10,14 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "key_files.h"
+#include "veil/collection/keys.h"
+#include "veil/data/matrix.h"
 #include "veil/reduce/model.h"
 #include "veil/reduce/two_stage.h"
 #include "veil/reduce/two_stage_config.h"
@@ -24,7 +27,7 @@
 #include "veil/search/server.h"
 #include "veil/store/gallery_store.h"
 
-namespace veil::apps {
+namespace veil::collection {
 
 // The two-stage gallery's reduction model, in the store directory.
 inline constexpr const char* kModelFileName = "reduction.model";
@@ -57,9 +60,16 @@ OpenGallery open_gallery(const std::filesystem::path& dir, store::Mode mode,
 std::optional<std::string> model_problem(const std::filesystem::path& dir,
                                          const reduce::TwoStageConfig& c);
 
+// What to enroll: the rows of `embeddings` under `ids` (one per row: clean
+// text, unique), and `labels` (empty, or one per row). `source` names the
+// input in messages (a file path, or "the input").
+struct EnrollInput {
+  data::Matrix embeddings;
+  std::vector<std::string> ids, labels;
+  std::string source = "the input";
+};
+
 struct EnrollOptions {
-  std::filesystem::path input;
-  std::optional<std::filesystem::path> ids_file, labels_file;
   bool public_key = false;     // enroll as a third party (needs a public-key gallery)
   bool public_probes = false;  // new store only: probes will be public-key encrypted
   // New store: a two-stage gallery reduced by this model. Existing
@@ -68,7 +78,8 @@ struct EnrollOptions {
   bool skip_existing = false;  // resume: leave out ids already enrolled instead of failing
   std::size_t blocks_per_append = 4;
   std::size_t threads = 0;
-  bool quiet = false;
+  // Called after each durable append: templates enrolled so far, of how many.
+  std::function<void(std::size_t done, std::size_t total)> progress;
 };
 
 struct EnrollResult {
@@ -78,8 +89,12 @@ struct EnrollResult {
   bool two_stage = false;
 };
 
+// Encrypts `in` (secret key, or gallery.pub with public_key) and appends it
+// to the store in `store_dir`, creating the store if there is none. Every
+// row is checked before anything is written; a refused enrollment changes
+// nothing (and creates no store).
 EnrollResult enroll(const std::filesystem::path& store_dir, const KeyDir& keys,
-                    const EnrollOptions& o);
+                    const EnrollInput& in, const EnrollOptions& o);
 
 struct Hit {
   std::size_t rank;
@@ -154,4 +169,4 @@ std::unique_ptr<Searcher> make_searcher(const OpenGallery& g, const KeyDir& keys
 // K when `veil search` is not given --candidates.
 inline constexpr std::size_t kDefaultCandidates = 1000;
 
-}  // namespace veil::apps
+}  // namespace veil::collection

@@ -1,4 +1,4 @@
-#include "key_files.h"
+#include "veil/collection/keys.h"
 
 #include <sodium.h>
 
@@ -10,7 +10,7 @@
 #include "veil/search/enroll.h"
 #include "veil/search/probe.h"
 
-namespace veil::apps {
+namespace veil::collection {
 
 namespace fs = std::filesystem;
 
@@ -168,4 +168,4 @@ KeyDir load_keys(const fs::path& dir, unsigned need) {
   return k;
 }
 
-}  // namespace veil::apps
+}  // namespace veil::collection

@@ -1,16 +1,11 @@
-#include "gallery.h"
+#include "veil/collection/gallery.h"
 
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <functional>
-#include <iostream>
 #include <map>
 
-#include "arg_checks.h"
-#include "timing.h"
-#include "veil/data/embeddings.h"
-#include "veil/data/text.h"
 #include "veil/io/envelope.h"
 #include "veil/io/errors.h"
 #include "veil/io/text_check.h"
@@ -21,9 +16,15 @@
 #include "veil/search/quantize.h"
 #include "veil/search/server.h"
 
-namespace veil::apps {
+namespace veil::collection {
 
 namespace fs = std::filesystem;
+namespace {
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+}  // namespace
 namespace {
 bool store_exists(const fs::path& dir) { return fs::exists(dir / "manifest.json"); }
 }  // namespace
@@ -138,46 +139,40 @@ std::shared_ptr<const reduce::Reducer> two_stage_model(OpenGallery& g, const fs:
 
 }  // namespace
 
-EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollOptions& o) {
+EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollInput& in,
+                    const EnrollOptions& o) {
   EnrollResult result;
   auto t0 = Clock::now();
-  data::Embeddings emb = data::read_embeddings(o.input, {.csv_id_column = false});
-  const std::size_t rows = emb.matrix.rows, d = emb.matrix.cols;
-  if (rows == 0) throw std::runtime_error(o.input.string() + " holds no embeddings");
-  std::vector<std::string> ids, labels;
-  // Ids and labels are checked text (valid UTF-8, no control characters),
-  // refused naming the file and line, before anything is stored.
-  if (o.ids_file) {
-    ids = data::read_labels_txt(*o.ids_file, data::kDefaultMaxFileBytes, "id");
-  } else {
-    const std::string stem = o.input.stem().string();
-    if (auto problem = io::text_problem(stem)) {
-      throw std::runtime_error("the default ids <file stem>:<row> of " +
-                               args::printable(o.input.string()) + " would not be valid text (" +
-                               *problem + " in the file name): pass --ids");
-    }
-    for (std::size_t i = 0; i < rows; ++i) ids.push_back(stem + ":" + std::to_string(i));
-  }
+  const data::Matrix& matrix = in.embeddings;
+  const std::size_t rows = matrix.rows, d = matrix.cols;
+  const std::string& source = in.source;
+  if (rows == 0) throw std::runtime_error(source + " holds no embeddings");
+  std::vector<std::string> ids = in.ids, labels = in.labels;
   if (ids.size() != rows) {
-    throw std::runtime_error("--ids has " + std::to_string(ids.size()) + " lines for " +
+    throw std::runtime_error(source + ": " + std::to_string(ids.size()) + " ids for " +
                              std::to_string(rows) + " embeddings");
   }
-  if (o.labels_file) {
-    labels = data::read_labels_txt(*o.labels_file, data::kDefaultMaxFileBytes, "label");
-    if (labels.size() != rows) {
-      throw std::runtime_error("--labels has " + std::to_string(labels.size()) + " lines for " +
-                               std::to_string(rows) + " embeddings");
-    }
+  if (!labels.empty() && labels.size() != rows) {
+    throw std::runtime_error(source + ": " + std::to_string(labels.size()) + " labels for " +
+                             std::to_string(rows) + " embeddings");
   }
+  // Ids and labels are clean text (valid UTF-8, no control characters) and
+  // ids are unique, checked before anything is stored (the store checks
+  // again; callers reading files name lines first).
   std::map<std::string, std::size_t> seen;  // id -> its row
-  for (std::size_t i = 0; i < ids.size(); ++i) {
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (ids[i].empty())
+      throw std::runtime_error(source + ": row " + std::to_string(i) + ": empty id");
+    if (auto problem = io::text_problem(ids[i]))
+      throw std::runtime_error(source + ": row " + std::to_string(i) + ": id: " + *problem);
+    if (!labels.empty()) {
+      if (auto problem = io::text_problem(labels[i]))
+        throw std::runtime_error(source + ": row " + std::to_string(i) + ": label: " + *problem);
+    }
     auto [it, fresh] = seen.emplace(ids[i], i);
     if (!fresh) {
-      throw std::runtime_error("id '" + ids[i] + "' appears twice in " +
-                               (o.ids_file ? o.ids_file->string() + " (lines " +
-                                                 std::to_string(it->second + 1) + " and " +
-                                                 std::to_string(i + 1) + ")"
-                                           : std::string("the input")));
+      throw std::runtime_error("id '" + ids[i] + "' appears twice in " + source + " (rows " +
+                               std::to_string(it->second) + " and " + std::to_string(i) + ")");
     }
   }
 
@@ -200,8 +195,8 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
     if (g->two_stage || o.reduce_model) model = two_stage_model(*g, store_dir, o);
     if (g->dimension() != d) {
       throw std::runtime_error("the gallery holds templates of dimension " +
-                               std::to_string(g->dimension()) + "; " + o.input.string() +
-                               " has dimension " + std::to_string(d));
+                               std::to_string(g->dimension()) + "; " + source + " has dimension " +
+                               std::to_string(d));
     }
     if (g->two_stage && o.public_key) {
       throw std::runtime_error(
@@ -217,8 +212,8 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
       model = reduce::read_model(*o.reduce_model);
       if (model->input_dim() != d) {
         throw std::runtime_error(o.reduce_model->string() + " reduces " +
-                                 std::to_string(model->input_dim()) + "-d templates; " +
-                                 o.input.string() + " has dimension " + std::to_string(d));
+                                 std::to_string(model->input_dim()) + "-d templates; " + source +
+                                 " has dimension " + std::to_string(d));
       }
       c = config_for(model->output_dim(), Encryption::kSecretKey, Encryption::kSecretKey);
       ts = reduce::make_two_stage_config(c, *model);
@@ -275,9 +270,9 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
     two.emplace(two_stage->layout, keys.ctx, *keys.sk, model);
     reduce::TwoStageRows all;
     try {
-      all = two->prepare(emb.matrix);  // rows numbered as in the input file
+      all = two->prepare(matrix);  // rows numbered as in the input file
     } catch (const search::InputError& e) {
-      throw std::runtime_error(o.input.string() + ": " + e.what());
+      throw std::runtime_error(source + ": " + e.what());
     }
     prepared.emplace(
         reduce::TwoStageRows{select_rows(all.full, keep), select_rows(all.coarse, keep)});
@@ -290,9 +285,9 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
     try {
       // Every row, before --skip-existing selects: errors name the row of
       // the input file.
-      q = select_rows(search::quantize_rows(emb.matrix.values, d, config.quant_scale), keep);
+      q = select_rows(search::quantize_rows(matrix.values, d, config.quant_scale), keep);
     } catch (const search::InputError& e) {
-      throw std::runtime_error(o.input.string() + ": " + e.what());
+      throw std::runtime_error(source + ": " + e.what());
     }
     if (o.public_key) {
       if (!keys.gallery_pk) throw std::runtime_error("--public-key needs gallery.pub");
@@ -336,12 +331,8 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollO
     g->store.append(inputs, keys.key_id);  // durable when it returns
     result.blocks += b1 - b0;
     result.templates = std::min(todo, b1 * n);
-    if (!o.quiet) {
-      std::cerr << "\renrolled " << result.templates << "/" << todo << " templates ("
-                << result.blocks << "/" << total_blocks << " blocks)" << std::flush;
-    }
+    if (o.progress) o.progress(result.templates, todo);
   }
-  if (!o.quiet) std::cerr << "\n";
   result.seconds = ms_since(t0) / 1e3;
   return result;
 }
@@ -521,4 +512,4 @@ std::unique_ptr<Searcher> make_searcher(const OpenGallery& g, const KeyDir& keys
   return std::make_unique<GallerySearcher>(g, keys, threads);
 }
 
-}  // namespace veil::apps
+}  // namespace veil::collection

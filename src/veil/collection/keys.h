@@ -1,4 +1,4 @@
-// The key directory written by `veil keygen`:
+// Key directories (written by `veil keygen` or write_new_keys):
 //   params.veil      ring parameters (public)
 //   secret.key       the secret key, mode 0600: never leaves the key holder
 //   public.key       for third-party enrollment and probes
@@ -20,7 +20,7 @@
 #include "veil/search/gallery_keys.h"
 #include "veil/search/key_identity.h"
 
-namespace veil::apps {
+namespace veil::collection {
 
 struct KeyDir {
   rlwe::ContextPtr ctx;
@@ -57,4 +57,4 @@ KeyDir load_keys(const std::filesystem::path& dir, unsigned need);
 search::SearchConfig config_for(std::size_t dimension, search::Encryption gallery,
                                 search::Encryption probe);
 
-}  // namespace veil::apps
+}  // namespace veil::collection
