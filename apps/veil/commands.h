@@ -12,6 +12,7 @@ namespace veil::apps {
 void add_keygen_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_gallery_commands(CLI::App& app);
+void add_search_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_reduce_commands(CLI::App& app);
 // Whether this build can train DeepMDS++ (libtorch was found at configure time).

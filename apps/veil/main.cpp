@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   veil::apps::add_keygen_command(app);
   veil::apps::add_gallery_commands(app);
+  veil::apps::add_search_command(app);
   veil::apps::add_generate_command(app);
   veil::apps::add_bench_command(app);
   veil::apps::add_reduce_commands(app);
