@@ -28,6 +28,6 @@ fails "not live\|unknown\|not in" "$VEIL" delete "$WORK/store" --id nosuchid
 fails "another key" "$VEIL" search "$WORK/store" --keys "$WORK/keys2" --probe "$WORK/g16/probes.npy"
 # A flipped byte in a segment: verify-store reports it.
 seg=$(ls "$WORK"/store/*.vseg | head -1)
-printf '\xff' | dd of="$seg" bs=1 seek=100000 conv=notrunc status=none
+flip_byte "$seg" 100000
 fails "damaged" "$VEIL" verify-store "$WORK/store"
 echo ok

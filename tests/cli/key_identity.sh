@@ -65,7 +65,7 @@ cp "$WORK/keys/params.veil" "$WORK/keys/gallery.pub" "$WORK/third/"
 # A flipped byte inside block data: search names the segment, block and ids
 # and says it is damage (not keys).
 seg=$(ls "$WORK"/gal/seg-*.vseg | head -1)
-printf '\x5a' | dd of="$seg" bs=1 seek=5000 conv=notrunc status=none
+flip_byte "$seg" 5000
 fails "damaged" "$VEIL" search "$WORK/gal" --keys "$WORK/keys" --probe "$WORK/g/probes.npy"
 grep -q "$(basename "$seg")" "$WORK/err" && grep -q "g:0\|gallery:0" "$WORK/err" || { echo "not located: $(cat "$WORK/err")"; exit 1; }
 echo ok

@@ -59,18 +59,17 @@ case_() {
   "$VEIL" repair "$WORK/s" | grep -q "nothing was changed" || { echo "$name: second repair changed something"; exit 1; }
   echo "$name: ok"
 }
-flip() { printf '\xa5' | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 
-case_ flipped-block-data b flip "$WORK/s/$seg2" 4000
-case_ flipped-segment-header none flip "$WORK/s/$seg2" 70
+case_ flipped-block-data b flip_byte "$WORK/s/$seg2" 4000
+case_ flipped-segment-header none flip_byte "$WORK/s/$seg2" 70
 case_ truncated-into-data b truncate -s 3000 "$WORK/s/$seg2"
 case_ truncated-trailer none truncate -s $((size - 10)) "$WORK/s/$seg2"
 case_ missing-segment b rm "$WORK/s/$seg2"
 case_ missing-index none rm "$WORK/s/ids.sqlite"
 case_ damaged-index none dd if=/dev/urandom of="$WORK/s/ids.sqlite" bs=1 seek=100 count=2000 conv=notrunc status=none
-case_ damaged-manifest none flip "$WORK/s/manifest.json" 5
+case_ damaged-manifest none flip_byte "$WORK/s/manifest.json" 5
 # Searching a store with a damaged block names it before repair.
-rm -rf "$WORK/s"; cp -a "$WORK/base" "$WORK/s"; flip "$WORK/s/$seg2" 4000
+rm -rf "$WORK/s"; cp -a "$WORK/base" "$WORK/s"; flip_byte "$WORK/s/$seg2" 4000
 fails "damaged" "$VEIL" search "$WORK/s" --keys "$WORK/keys" --probe "$WORK/gen-a/probes.npy"
 grep -q "$seg2" "$WORK/err" || { echo "segment not named: $(cat "$WORK/err")"; exit 1; }
 fails "veil repair" "$VEIL" verify-store "$WORK/s"
