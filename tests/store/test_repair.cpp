@@ -32,6 +32,15 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
+// A repair that only rebuilt the index: nothing lost, dropped, salvaged or quarantined.
+void expect_rebuilt_losing_nothing(const RepairReport& r) {
+  EXPECT_TRUE(r.index_rebuilt);
+  EXPECT_TRUE(r.lost_ids.empty());
+  EXPECT_TRUE(r.dropped.empty());
+  EXPECT_TRUE(r.salvaged.empty());
+  EXPECT_TRUE(r.quarantined.empty());
+}
+
 void spit(const fs::path& p, const std::vector<std::uint8_t>& b) {
   std::ofstream f(p, std::ios::binary | std::ios::trunc);
   f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
@@ -269,12 +278,7 @@ TEST_F(Repair, MissingSegment) {
 TEST_F(Repair, MissingIndex) {
   fs::remove(dir_ / "ids.sqlite");
   expect_store_error([&] { GalleryStore::open(dir_, Mode::kReadOnly); }, {"index missing"});
-  RepairReport r = GalleryStore::repair(dir_);
-  EXPECT_TRUE(r.index_rebuilt);
-  EXPECT_TRUE(r.lost_ids.empty());
-  EXPECT_TRUE(r.dropped.empty());
-  EXPECT_TRUE(r.salvaged.empty());
-  EXPECT_TRUE(r.quarantined.empty());
+  expect_rebuilt_losing_nothing(GalleryStore::repair(dir_));
   expect_intact_except({});  // a1 and e2 stay removed: removed.log was applied
   expect_second_repair_is_a_no_op();
 }
@@ -409,12 +413,7 @@ TEST_F(Repair, InterruptedCompactionKeepsTheNewerCopy) {
   }
   spit(seg(1), old);
   fs::remove(dir_ / "ids.sqlite");
-  RepairReport r = GalleryStore::repair(dir_);
-  EXPECT_TRUE(r.index_rebuilt);
-  EXPECT_TRUE(r.lost_ids.empty());
-  EXPECT_TRUE(r.dropped.empty());
-  EXPECT_TRUE(r.salvaged.empty());
-  EXPECT_TRUE(r.quarantined.empty());
+  expect_rebuilt_losing_nothing(GalleryStore::repair(dir_));
   EXPECT_FALSE(fs::exists(seg(1)));
   expect_intact_except({});
   GalleryStore s = GalleryStore::open(dir_, Mode::kReadOnly);
