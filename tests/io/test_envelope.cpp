@@ -85,7 +85,9 @@ TEST(Envelope, TypeNames) {
   EXPECT_TRUE(is_known(ObjectType::TwoStageConfig));
   EXPECT_TRUE(is_known(ObjectType::CandidateRequest));
   EXPECT_EQ(describe(ObjectType::CandidateRows), "CandidateRows(18)");
-  EXPECT_FALSE(is_known(static_cast<ObjectType>(19)));
+  EXPECT_EQ(describe(ObjectType::SlotTable), "SlotTable(19)");
+  EXPECT_EQ(describe(ObjectType::RankedAnswer), "RankedAnswer(20)");
+  EXPECT_FALSE(is_known(static_cast<ObjectType>(21)));
 }
 
 TEST(Envelope, PeekTypeReadsOnlyMagicVersionAndType) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 
+#include "veil/collection/client.h"
 #include "veil/io/envelope.h"
 #include "veil/io/errors.h"
 #include "veil/io/text_check.h"
@@ -146,35 +147,11 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollI
   const data::Matrix& matrix = in.embeddings;
   const std::size_t rows = matrix.rows, d = matrix.cols;
   const std::string& source = in.source;
-  if (rows == 0) throw std::runtime_error(source + " holds no embeddings");
-  std::vector<std::string> ids = in.ids, labels = in.labels;
-  if (ids.size() != rows) {
-    throw std::runtime_error(source + ": " + std::to_string(ids.size()) + " ids for " +
-                             std::to_string(rows) + " embeddings");
-  }
-  if (!labels.empty() && labels.size() != rows) {
-    throw std::runtime_error(source + ": " + std::to_string(labels.size()) + " labels for " +
-                             std::to_string(rows) + " embeddings");
-  }
   // Ids and labels are clean text (valid UTF-8, no control characters) and
   // ids are unique, checked before anything is stored (the store checks
   // again; callers reading files name lines first).
-  std::map<std::string, std::size_t> seen;  // id -> its row
-  for (std::size_t i = 0; i < rows; ++i) {
-    if (ids[i].empty())
-      throw std::runtime_error(source + ": row " + std::to_string(i) + ": empty id");
-    if (auto problem = io::text_problem(ids[i]))
-      throw std::runtime_error(source + ": row " + std::to_string(i) + ": id: " + *problem);
-    if (!labels.empty()) {
-      if (auto problem = io::text_problem(labels[i]))
-        throw std::runtime_error(source + ": row " + std::to_string(i) + ": label: " + *problem);
-    }
-    auto [it, fresh] = seen.emplace(ids[i], i);
-    if (!fresh) {
-      throw std::runtime_error("id '" + ids[i] + "' appears twice in " + source + " (rows " +
-                               std::to_string(it->second) + " and " + std::to_string(i) + ")");
-    }
-  }
+  check_enroll_input(in);
+  std::vector<std::string> ids = in.ids, labels = in.labels;
 
   if (o.reduce_model && (o.public_key || o.public_probes)) {
     throw std::runtime_error(
@@ -382,13 +359,32 @@ std::vector<Hit> to_hits(const store::GalleryStore& store, std::size_t n,
 }
 }  // namespace
 
+namespace {
+// The store as the key holder sees slots (in one process it reads them
+// from the store instead of a copied table).
+class StoreLookup : public SlotLookup {
+ public:
+  explicit StoreLookup(const OpenGallery& g) : g_(g) {}
+  std::size_t slots() const override { return g_.store.block_count() * g_.config.n; }
+  bool live(std::size_t i) const override { return info(i).has_value(); }
+  std::string id(std::size_t i) const override { return info(i).value().id; }
+  std::string label(std::size_t i) const override { return info(i).value().label; }
+
+ private:
+  std::optional<store::SlotInfo> info(std::size_t i) const {
+    const std::size_t n = g_.config.n;
+    return g_.store.slot(i / n, static_cast<std::uint32_t>(i % n));
+  }
+  const OpenGallery& g_;
+};
+}  // namespace
+
 GallerySearcher::GallerySearcher(const OpenGallery& g, const KeyDir& keys, std::size_t threads)
     : g_(same_keys(g, keys)),
       keys_(keys),
-      threads_(threads),
-      client_(g.config, keys.ctx, need_secret(keys), keys.key_id),
+      client_((need_secret(keys), keys)),
       server_(g.config, keys.ctx, need_expansion(keys), g.store.config().key_id, threads),
-      key_holder_(g.config, keys.ctx, need_secret(keys), keys.key_id) {
+      key_holder_(keys, threads) {
   g.store.advise_sequential();
   for (std::size_t b = 0; b < g.store.block_count(); ++b) {
     blocks_.push_back(reinterpret_cast<const std::uint32_t*>(g.store.block(b).data()));
@@ -398,52 +394,38 @@ GallerySearcher::GallerySearcher(const OpenGallery& g, const KeyDir& keys, std::
 SearchResult GallerySearcher::search(const float* probe, std::size_t k,
                                      std::optional<double> threshold) const {
   const search::SearchConfig& c = g_.config;
-  const KeyDir& keys = keys_;
   SearchResult r;
   // Client: quantise and encrypt one compact probe.
-  search::QuantizedRows q = search::quantize_rows({probe, c.dimension}, c.dimension, c.quant_scale);
-  std::vector<std::uint8_t> wire = search::save_probe(c, *keys.ctx, client_.encrypt(q.row(0)));
+  const std::vector<std::uint8_t> wire = client_.encrypt_probe(c, {probe, c.dimension});
   r.probe_bytes = wire.size();
-  // Server: expand, scan the memory-mapped blocks, switch down.
+  // Server: expand, scan the memory-mapped blocks, switch down (as
+  // GalleryServer::search, split here to time the phases).
   search::ScanTimings tm;
   auto t0 = Clock::now();
-  const search::Words expanded = server_.expand(search::load_probe(c, *keys.ctx, wire));
+  const search::Words expanded = server_.expand(search::load_probe(c, *keys_.ctx, wire));
   tm.expand_s = ms_since(t0) / 1e3;
-  search::EncryptedScores scores = server_.score(expanded, blocks_, &tm);
-  std::vector<std::uint8_t> response = search::save_scores(c, scores);
+  const std::vector<std::uint8_t> response =
+      search::save_scores(c, server_.score(expanded, blocks_, &tm));
   r.response_bytes = response.size();
   r.expand_ms = tm.expand_s * 1e3;
   r.scan_ms = tm.scan_s * 1e3;
   r.reduce_ms = tm.reduce_s * 1e3;
-  // Key holder: the probe key from the probe's expansion, then decrypt,
-  // rank, map slots to ids. In a deployment the key holder expands the probe
-  // itself (the same deterministic computation, while the server scans);
-  // here both roles share one process, so it takes the expansion once made.
-  t0 = Clock::now();
-  search::ProbeKey probe_key = key_holder_.prepare(expanded, threads_);
-  r.prepare_ms = ms_since(t0);
-  t0 = Clock::now();
-  std::vector<std::int64_t> all;
+  // Key holder: the probe key, decrypt, rank, map slots to ids. In a
+  // deployment it expands the probe itself (the same deterministic
+  // computation, while the server scans); in one process it takes the
+  // server's expansion.
+  RankTimings kt;
+  std::vector<search::Match> matches;
   try {
-    all =
-        key_holder_.decrypt(search::load_scores(c, keys.ctx->id(), response), probe_key, threads_);
+    matches = key_holder_.matches(c, wire, response, StoreLookup(g_),
+                                  RankQuery{.k = k, .threshold = threshold}, &kt, &expanded);
   } catch (const search::DecodeError& e) {
     throw std::runtime_error(diagnose_decode_failure(g_.store, e.block()));
   }
-  const std::size_t n = c.n;
-  auto live = [&](std::size_t i) {
-    return g_.store.slot(i / n, static_cast<std::uint32_t>(i % n)).has_value();
-  };
+  r.prepare_ms = kt.prepare_ms;
+  r.key_holder_ms = kt.decrypt_ms;
   const double unit = static_cast<double>(c.quant_scale) * c.quant_scale;
-  std::vector<search::Match> matches;
-  if (threshold) {
-    matches =
-        search::above_threshold(all, static_cast<std::int64_t>(std::ceil(*threshold * unit)), live);
-  } else {
-    matches = search::top_k(all, k, live);
-  }
-  r.key_holder_ms = ms_since(t0);
-  r.hits = to_hits(g_.store, n, matches, unit);
+  r.hits = to_hits(g_.store, c.n, matches, unit);
   return r;
 }
 

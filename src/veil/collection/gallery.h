@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "veil/collection/client.h"
+#include "veil/collection/key_holder.h"
 #include "veil/collection/keys.h"
 #include "veil/data/matrix.h"
 #include "veil/reduce/model.h"
@@ -60,15 +62,7 @@ OpenGallery open_gallery(const std::filesystem::path& dir, store::Mode mode,
 std::optional<std::string> model_problem(const std::filesystem::path& dir,
                                          const reduce::TwoStageConfig& c);
 
-// What to enroll: the rows of `embeddings` under `ids` (one per row: clean
-// text, unique), and `labels` (empty, or one per row). `source` names the
-// input in messages (a file path, or "the input").
-struct EnrollInput {
-  data::Matrix embeddings;
-  std::vector<std::string> ids, labels;
-  std::string source = "the input";
-};
-
+// What to enroll: EnrollInput (client.h).
 struct EnrollOptions {
   bool public_key = false;     // enroll as a third party (needs a public-key gallery)
   bool public_probes = false;  // new store only: probes will be public-key encrypted
@@ -139,10 +133,9 @@ class GallerySearcher : public Searcher {
  private:
   const OpenGallery& g_;
   const KeyDir& keys_;
-  std::size_t threads_;
-  search::ProbeEncryptor client_;
+  Client client_;
   search::SearchServer server_;
-  search::ScoreDecryptor key_holder_;
+  KeyHolder key_holder_;
   std::vector<const std::uint32_t*> blocks_;
 };
 

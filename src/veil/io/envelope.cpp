@@ -95,6 +95,10 @@ std::string to_string(ObjectType type) {
       return "CandidateRequest";
     case ObjectType::CandidateRows:
       return "CandidateRows";
+    case ObjectType::SlotTable:
+      return "SlotTable";
+    case ObjectType::RankedAnswer:
+      return "RankedAnswer";
   }
   return "unknown";
 }

@@ -47,6 +47,9 @@ enum class ObjectType : std::uint16_t {
   // Stage 2 of a two-stage search (search/rerank_wire.h).
   CandidateRequest = 17,  // the key holder's K slots to re-score
   CandidateRows = 18,     // the server's K encrypted rows
+  // The service roles (collection/wire.h).
+  SlotTable = 19,     // the server's slot -> id table, for the key holder
+  RankedAnswer = 20,  // the key holder's top-k ids (scores only when asked)
 };
 
 // "Ciphertext", ...; "unknown" for a value outside the enumeration.

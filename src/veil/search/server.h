@@ -44,6 +44,7 @@ class SearchServer {
                const io::KeyId& gallery_key, std::size_t threads = 0 /* default_threads() */);
 
   const SearchConfig& config() const { return config_; }
+  const rlwe::ContextPtr& context() const { return ctx_; }
   std::size_t threads() const { return threads_; }
   void set_kernel(ScanKernel k) { kernel_ = k; }
 

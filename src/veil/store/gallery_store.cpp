@@ -537,6 +537,20 @@ std::optional<SlotInfo> GalleryStore::slot(std::size_t block, std::uint32_t slot
   return SlotInfo{s.text(0), s.text_or_null(1).value_or("")};
 }
 
+std::vector<std::optional<SlotInfo>> GalleryStore::block_slots(std::size_t block) const {
+  const BlockState& b = impl_->block_at(block);
+  std::vector<std::optional<SlotInfo>> out(b.slots_used);
+  Stmt s(*impl_->db, "SELECT slot, id, label FROM slots WHERE block = ? AND deleted = 0");
+  s.bind(1, b.id);
+  while (s.step()) {
+    const std::int64_t slot = s.i64(0);
+    if (slot >= 0 && static_cast<std::uint64_t>(slot) < out.size()) {
+      out[static_cast<std::size_t>(slot)] = SlotInfo{s.text(1), s.text_or_null(2).value_or("")};
+    }
+  }
+  return out;
+}
+
 std::optional<Location> GalleryStore::find(const std::string& id) const {
   Stmt s(*impl_->db, "SELECT block, slot FROM slots WHERE id = ? AND deleted = 0");
   s.bind(1, id);

@@ -204,6 +204,9 @@ class GalleryStore {
   // The id and label in (block, slot); nullopt when the slot is unused or
   // its template was removed. Block out of range: StoreError.
   std::optional<SlotInfo> slot(std::size_t block, std::uint32_t slot) const;
+  // Every slot of block `block` at once (one query): entry i is slot i's
+  // id and label, nullopt when it is unused or removed.
+  std::vector<std::optional<SlotInfo>> block_slots(std::size_t block) const;
   // Where a live id is; nullopt when it is not in the store (or was removed).
   std::optional<Location> find(const std::string& id) const;
 

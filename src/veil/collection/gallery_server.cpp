@@ -1,0 +1,151 @@
+#include "veil/collection/gallery_server.h"
+
+#include <mutex>
+
+#include "veil/io/errors.h"
+#include "veil/rlwe/errors.h"
+#include "veil/search/key_identity.h"
+
+namespace veil::collection {
+
+namespace {
+
+OpenGallery open_single_stage(const std::filesystem::path& dir, const rlwe::Context& ctx,
+                              const io::KeyId& key_id) {
+  OpenGallery g = open_gallery(dir, store::Mode::kReadWrite, NeedModel::kNo);
+  if (g.two_stage) {
+    throw std::runtime_error(dir.string() +
+                             " is a two-stage gallery: the server serves single-stage galleries "
+                             "(search two-stage galleries in one process with veil search)");
+  }
+  if (g.store.config().param_id != ctx.id()) {
+    throw std::runtime_error(dir.string() + " was made for another parameter set (" +
+                             rlwe::hex_id(g.store.config().param_id) + "; the server's keys are " +
+                             rlwe::hex_id(ctx.id()) + ")");
+  }
+  if (g.store.config().key_id != key_id) {
+    throw std::runtime_error(dir.string() + " belongs to key " + g.store.config().key_id.hex() +
+                             "; the server's expansion keys are of key " + key_id.hex());
+  }
+  return g;
+}
+
+}  // namespace
+
+GalleryServer::GalleryServer(const std::filesystem::path& dir, rlwe::ContextPtr ctx,
+                             const rlwe::GaloisKeys& expansion, const io::KeyId& key_id,
+                             std::size_t threads)
+    : g_(open_single_stage(dir, *ctx, key_id)),
+      server_(g_.config, ctx, expansion, key_id, threads) {
+  refresh_blocks();
+}
+
+void GalleryServer::refresh_blocks() {
+  blocks_.clear();
+  for (std::size_t b = 0; b < g_.store.block_count(); ++b) {
+    blocks_.push_back(reinterpret_cast<const std::uint32_t*>(g_.store.block(b).data()));
+  }
+  g_.store.advise_sequential();
+  std::lock_guard<std::mutex> lock(table_mutex_);
+  table_.reset();
+}
+
+std::vector<std::uint8_t> GalleryServer::search(std::span<const std::uint8_t> probe_bytes,
+                                                search::ScanTimings* timings) const {
+  const search::EncryptedProbe probe =
+      search::load_probe(g_.config, *server_.context(), probe_bytes);
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  return search::save_scores(g_.config, server_.search(probe, blocks_, timings));
+}
+
+AppendResult GalleryServer::append(std::span<const std::vector<std::uint8_t>> blocks) {
+  const store::StoreConfig& sc = g_.store.config();
+  std::vector<EnrollBlock> decoded;
+  decoded.reserve(blocks.size());
+  AppendResult r;
+  for (const auto& bytes : blocks) {
+    decoded.push_back(load_enroll_block(bytes, sc.param_id, sc.key_id, sc.block_bytes));
+    if (decoded.back().ids.size() > sc.slots_per_block) {
+      throw io::FormatError("enroll block: " + std::to_string(decoded.back().ids.size()) +
+                            " ids; a block holds at most " + std::to_string(sc.slots_per_block));
+    }
+    r.templates += decoded.back().ids.size();
+  }
+  std::vector<store::BlockInput> inputs;
+  for (const EnrollBlock& b : decoded) inputs.push_back({b.bytes, b.ids, b.labels});
+  std::unique_lock<std::shared_mutex> lock(mutex_);
+  g_.store.append(inputs, sc.key_id);
+  refresh_blocks();
+  r.blocks = decoded.size();
+  return r;
+}
+
+std::size_t GalleryServer::remove(std::span<const std::string> ids) {
+  std::unique_lock<std::shared_mutex> lock(mutex_);
+  const std::size_t n = g_.store.remove(ids);
+  refresh_blocks();
+  return n;
+}
+
+store::CompactReport GalleryServer::compact() {
+  std::unique_lock<std::shared_mutex> lock(mutex_);
+  store::CompactReport r = g_.store.compact();
+  refresh_blocks();
+  return r;
+}
+
+store::InfoReport GalleryServer::info() const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  return g_.store.info();
+}
+
+store::VerifyReport GalleryServer::verify() const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  return g_.store.verify();
+}
+
+std::size_t GalleryServer::live_count() const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  return g_.store.live_count();
+}
+
+std::shared_ptr<const SlotTable> GalleryServer::slot_table() const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  std::lock_guard<std::mutex> table_lock(table_mutex_);
+  if (table_) return table_;
+  auto t = std::make_shared<SlotTable>();
+  const std::size_t n = g_.config.n, blocks = g_.store.block_count();
+  t->slots_per_block = n;
+  t->ids.resize(blocks * n);
+  t->labels.resize(blocks * n);
+  t->live.assign(blocks * n, 0);
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const std::vector<std::optional<store::SlotInfo>> slots = g_.store.block_slots(b);
+    for (std::size_t s = 0; s < slots.size(); ++s) {
+      if (!slots[s]) continue;
+      t->ids[b * n + s] = slots[s]->id;
+      t->labels[b * n + s] = slots[s]->label;
+      t->live[b * n + s] = 1;
+    }
+  }
+  stamp_version(*t);
+  table_ = t;
+  return table_;
+}
+
+void create_gallery(const std::filesystem::path& dir, const rlwe::Context& ctx,
+                    const io::KeyId& key_id, std::size_t dimension, bool public_key_enroll,
+                    bool public_key_probes) {
+  using search::Encryption;
+  const search::SearchConfig c =
+      config_for(dimension, public_key_enroll ? Encryption::kPublicKey : Encryption::kSecretKey,
+                 public_key_probes ? Encryption::kPublicKey : Encryption::kSecretKey);
+  store::GalleryStore::create(dir,
+                              store::StoreConfig{.param_id = ctx.id(),
+                                                 .block_bytes = c.block_bytes(),
+                                                 .slots_per_block = static_cast<std::uint32_t>(c.n),
+                                                 .search_config = search::save_config(c, ctx.id()),
+                                                 .key_id = key_id});
+}
+
+}  // namespace veil::collection

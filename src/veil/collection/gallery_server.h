@@ -1,0 +1,70 @@
+// The server role: one gallery store and the key set's expansion.keys; no
+// secret key. It appends the encrypted blocks clients send, turns encrypted
+// probes into encrypted scores, and hands the key holder its slot table.
+// Safe to call from several threads: searches run side by side, changes
+// (append, remove, compact) one at a time and never during a search.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <shared_mutex>
+#include <span>
+
+#include "veil/collection/gallery.h"
+#include "veil/collection/wire.h"
+#include "veil/rlwe/objects.h"
+#include "veil/search/server.h"
+
+namespace veil::collection {
+
+struct AppendResult {
+  std::size_t templates = 0, blocks = 0;
+};
+
+class GalleryServer {
+ public:
+  // Opens the single-stage store in `dir` for reading and writing. The
+  // store must belong to key set `key_id` (whose expansion keys these are).
+  GalleryServer(const std::filesystem::path& dir, rlwe::ContextPtr ctx,
+                const rlwe::GaloisKeys& expansion, const io::KeyId& key_id, std::size_t threads);
+
+  const search::SearchConfig& config() const { return g_.config; }
+  const store::StoreConfig& store_config() const { return g_.store.config(); }
+
+  // A SearchQuery envelope in, a SearchResponse envelope out. Throws
+  // io::FormatError / rlwe::MismatchError (malformed, another parameter set
+  // or dimension) and KeyMismatchError (another key set).
+  std::vector<std::uint8_t> search(std::span<const std::uint8_t> probe,
+                                   search::ScanTimings* timings = nullptr) const;
+
+  // GalleryBatch envelopes (wire.h), all checked (format, key set, size,
+  // ids) before any is stored; durable when it returns. A refused append
+  // adds nothing.
+  AppendResult append(std::span<const std::vector<std::uint8_t>> blocks);
+  std::size_t remove(std::span<const std::string> ids);
+  store::CompactReport compact();
+  store::InfoReport info() const;
+  store::VerifyReport verify() const;
+  std::size_t live_count() const;
+
+  // The current table (made once per change of the store).
+  std::shared_ptr<const SlotTable> slot_table() const;
+
+ private:
+  void refresh_blocks();  // under the exclusive lock
+  OpenGallery g_;
+  search::SearchServer server_;
+  mutable std::shared_mutex mutex_;
+  std::vector<const std::uint32_t*> blocks_;
+  mutable std::mutex table_mutex_;
+  mutable std::shared_ptr<const SlotTable> table_;
+};
+
+// Creates an empty single-stage store in `dir` for templates of `dimension`
+// under key set `key_id` (fails if one exists). Third-party enrollment
+// (gallery.pub) and public-key probes as asked.
+void create_gallery(const std::filesystem::path& dir, const rlwe::Context& ctx,
+                    const io::KeyId& key_id, std::size_t dimension, bool public_key_enroll,
+                    bool public_key_probes);
+
+}  // namespace veil::collection

@@ -1,0 +1,93 @@
+#include "veil/collection/key_holder.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "veil/search/key_identity.h"
+#include "veil/search/server.h"
+
+namespace veil::collection {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+}  // namespace
+
+KeyHolder::KeyHolder(const KeyDir& keys, std::size_t threads) : keys_(keys), threads_(threads) {
+  if (!keys.sk) throw std::runtime_error("the key holder needs secret.key");
+  if (!keys.expansion) throw std::runtime_error("the key holder needs expansion.keys");
+}
+
+const KeyHolder::PerConfig& KeyHolder::for_config(const search::SearchConfig& c) const {
+  const std::vector<std::uint8_t> saved = search::save_config(c, keys_.ctx->id());
+  std::string key(saved.begin(), saved.end());
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = per_config_.find(key);
+  if (it == per_config_.end()) {
+    std::unique_ptr<PerConfig> p(
+        new PerConfig{search::ScoreDecryptor(c, keys_.ctx, *keys_.sk, keys_.key_id),
+                      search::ProbeExpander(c, keys_.ctx, *keys_.expansion)});
+    it = per_config_.emplace(std::move(key), std::move(p)).first;
+  }
+  return *it->second;
+}
+
+std::vector<search::Match> KeyHolder::matches(const search::SearchConfig& c,
+                                              std::span<const std::uint8_t> probe_bytes,
+                                              std::span<const std::uint8_t> score_bytes,
+                                              const SlotLookup& slots, const RankQuery& q,
+                                              RankTimings* timings,
+                                              const search::Words* expanded) const {
+  const PerConfig& pc = for_config(c);
+  auto t0 = Clock::now();
+  // Both messages are checked (format, parameter set, key set) before any
+  // decryption.
+  search::EncryptedScores scores = search::load_scores(c, keys_.ctx->id(), score_bytes);
+  search::require_key(scores.key_id, keys_.key_id, "response");
+  const std::size_t covered = scores.blocks * c.n;
+  if (covered > slots.slots()) {
+    throw StaleTableError("the response covers " + std::to_string(covered) +
+                          " slots; the key holder's slot table " + std::to_string(slots.slots()));
+  }
+  search::ProbeKey key;
+  if (expanded) {
+    key = pc.decryptor.prepare(*expanded, threads_);
+  } else {
+    const search::EncryptedProbe probe = search::load_probe(c, *keys_.ctx, probe_bytes);
+    search::require_key(probe.key_id, keys_.key_id, "probe");
+    key = pc.decryptor.prepare(pc.expander.expand(probe, threads_), threads_);
+  }
+  if (timings) timings->prepare_ms = ms_since(t0);
+  t0 = Clock::now();
+  const std::vector<std::int64_t> all = pc.decryptor.decrypt(scores, key, threads_);
+  auto live = [&](std::size_t i) { return slots.live(i); };
+  std::vector<search::Match> out;
+  if (q.threshold) {
+    const double unit = static_cast<double>(c.quant_scale) * c.quant_scale;
+    out = search::above_threshold(all, static_cast<std::int64_t>(std::ceil(*q.threshold * unit)),
+                                  live);
+  } else {
+    out = search::top_k(all, q.k, live);
+  }
+  if (timings) timings->decrypt_ms = ms_since(t0);
+  return out;
+}
+
+RankedAnswer KeyHolder::rank(const search::SearchConfig& c, std::span<const std::uint8_t> probe,
+                             std::span<const std::uint8_t> scores, const SlotLookup& slots,
+                             const RankQuery& q, RankTimings* timings) const {
+  const std::vector<search::Match> m = matches(c, probe, scores, slots, q, timings);
+  const double unit = static_cast<double>(c.quant_scale) * c.quant_scale;
+  RankedAnswer a;
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    RankedHit h{i + 1, slots.id(m[i].index), slots.label(m[i].index), std::nullopt};
+    if (q.with_scores)
+      h.cosine = std::round(m[i].score / unit / kScoreResolution) * kScoreResolution;
+    a.hits.push_back(std::move(h));
+  }
+  return a;
+}
+
+}  // namespace veil::collection
