@@ -46,3 +46,6 @@ if [ -f "$FACES/embeddings.npy" ]; then
 else
   step "FaceNet set not found under $DATASETS: skipped"
 fi
+
+step "the deployment: key service, search server and client as separate processes"
+"$(dirname "$0")/demo-service.sh" "$(dirname "$VEIL")"

@@ -18,6 +18,8 @@ packages=(
   zlib1g-dev               # data: gzip'ed MNIST idx files
   gnuplot-nox              # veil eval: PNG plots
   libtorch-dev             # reduce: DeepMDS++ training (optional at build time: VEIL_WITH_TORCH)
+  libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev  # veil serve / keyservice
+  openssl                  # scripts/make-certs.sh: TLS certificates for tests and the demo
 )
 
 missing=()

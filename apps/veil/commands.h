@@ -25,4 +25,8 @@ bool deep_mds_training_available();
 std::shared_ptr<const reduce::Reducer> train_deep_mds_for_eval(
     const data::Matrix& x, const std::vector<std::int64_t>& labels, std::size_t dimension);
 void add_eval_command(CLI::App& app);
+// veil client ... (a deployed server) and veil token ... (its token files).
+void add_client_commands(CLI::App& app);
+void add_bench_service_command(CLI::App& app);
+void add_token_commands(CLI::App& app);
 }  // namespace veil::apps

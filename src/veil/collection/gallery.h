@@ -57,6 +57,11 @@ void require_same_keys(const OpenGallery& g, const KeyDir& keys, const std::stri
 OpenGallery open_gallery(const std::filesystem::path& dir, store::Mode mode,
                          NeedModel need_model = NeedModel::kYes);
 
+// A two-stage store's model, checked against the config's fingerprint; a
+// std::runtime_error saying what is wrong otherwise.
+std::shared_ptr<const reduce::Reducer> load_store_model(const std::filesystem::path& dir,
+                                                        const reduce::TwoStageConfig& c);
+
 // A two-stage store's model file checked against the store: nullopt when it
 // is sound, else what is wrong.
 std::optional<std::string> model_problem(const std::filesystem::path& dir,

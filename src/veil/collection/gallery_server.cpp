@@ -50,33 +50,67 @@ void GalleryServer::refresh_blocks() {
   table_.reset();
 }
 
+search::EncryptedProbe GalleryServer::parse_probe(std::span<const std::uint8_t> bytes) const {
+  search::EncryptedProbe probe = search::load_probe(g_.config, *server_.context(), bytes);
+  search::require_key(probe.key_id, server_.gallery_key(), "probe");
+  return probe;
+}
+
 std::vector<std::uint8_t> GalleryServer::search(std::span<const std::uint8_t> probe_bytes,
                                                 search::ScanTimings* timings) const {
-  const search::EncryptedProbe probe =
-      search::load_probe(g_.config, *server_.context(), probe_bytes);
+  const search::EncryptedProbe probe = parse_probe(probe_bytes);
   std::shared_lock<std::shared_mutex> lock(mutex_);
   return search::save_scores(g_.config, server_.search(probe, blocks_, timings));
 }
 
-AppendResult GalleryServer::append(std::span<const std::vector<std::uint8_t>> blocks) {
+std::vector<std::vector<std::uint8_t>> GalleryServer::search_batch(
+    std::span<const search::EncryptedProbe> probes, search::ScanTimings* timings) const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  std::vector<std::vector<std::uint8_t>> out;
+  out.reserve(probes.size());
+  for (const search::EncryptedScores& s : server_.search_batch(probes, blocks_, timings))
+    out.push_back(search::save_scores(g_.config, s));
+  return out;
+}
+
+AppendResult GalleryServer::append(std::span<const std::vector<std::uint8_t>> blocks,
+                                   bool skip_enrolled) {
   const store::StoreConfig& sc = g_.store.config();
   std::vector<EnrollBlock> decoded;
   decoded.reserve(blocks.size());
-  AppendResult r;
   for (const auto& bytes : blocks) {
     decoded.push_back(load_enroll_block(bytes, sc.param_id, sc.key_id, sc.block_bytes));
     if (decoded.back().ids.size() > sc.slots_per_block) {
       throw io::FormatError("enroll block: " + std::to_string(decoded.back().ids.size()) +
                             " ids; a block holds at most " + std::to_string(sc.slots_per_block));
     }
-    r.templates += decoded.back().ids.size();
   }
-  std::vector<store::BlockInput> inputs;
-  for (const EnrollBlock& b : decoded) inputs.push_back({b.bytes, b.ids, b.labels});
   std::unique_lock<std::shared_mutex> lock(mutex_);
-  g_.store.append(inputs, sc.key_id);
-  refresh_blocks();
-  r.blocks = decoded.size();
+  AppendResult r;
+  std::vector<store::BlockInput> inputs;
+  for (const EnrollBlock& b : decoded) {
+    if (skip_enrolled) {
+      std::size_t present = 0;
+      for (const std::string& id : b.ids) present += g_.store.find(id).has_value();
+      if (present == b.ids.size()) {
+        ++r.skipped_blocks;
+        continue;
+      }
+      if (present > 0) {
+        throw std::runtime_error("a block holds " + std::to_string(present) + " of its " +
+                                 std::to_string(b.ids.size()) +
+                                 " ids enrolled already: it is not a retry of the same "
+                                 "enrollment; nothing was added");
+      }
+    }
+    inputs.push_back({b.bytes, b.ids, b.labels});
+    r.templates += b.ids.size();
+  }
+  if (!inputs.empty()) {
+    g_.store.append(inputs, sc.key_id);
+    refresh_blocks();
+  }
+  r.blocks = inputs.size();
   return r;
 }
 

@@ -19,6 +19,7 @@ namespace veil::collection {
 
 struct AppendResult {
   std::size_t templates = 0, blocks = 0;
+  std::size_t skipped_blocks = 0;
 };
 
 class GalleryServer {
@@ -36,11 +37,20 @@ class GalleryServer {
   // or dimension) and KeyMismatchError (another key set).
   std::vector<std::uint8_t> search(std::span<const std::uint8_t> probe,
                                    search::ScanTimings* timings = nullptr) const;
+  // The same in two steps, for callers that gather probes: parse_probe
+  // checks one (format, dimension, key set) and search_batch scans the
+  // gallery once for all of them (response i is the one of probes[i]).
+  search::EncryptedProbe parse_probe(std::span<const std::uint8_t> probe) const;
+  std::vector<std::vector<std::uint8_t>> search_batch(
+      std::span<const search::EncryptedProbe> probes, search::ScanTimings* timings = nullptr) const;
 
   // GalleryBatch envelopes (wire.h), all checked (format, key set, size,
   // ids) before any is stored; durable when it returns. A refused append
   // adds nothing.
-  AppendResult append(std::span<const std::vector<std::uint8_t>> blocks);
+  // With skip_enrolled, a block whose ids are all enrolled already (a
+  // retried stream) is left out; one with only some of them is refused.
+  AppendResult append(std::span<const std::vector<std::uint8_t>> blocks,
+                      bool skip_enrolled = false);
   std::size_t remove(std::span<const std::string> ids);
   store::CompactReport compact();
   store::InfoReport info() const;

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "veil/collection/key_files.h"
 #include "veil/io/file_io.h"
 #include "veil/io/serialize.h"
 #include "veil/rlwe/keygen.h"
@@ -13,20 +14,7 @@
 namespace veil::collection {
 
 namespace fs = std::filesystem;
-
-namespace {
-constexpr std::uint64_t kMaxKeyFile = std::uint64_t{1} << 30;
-const char* kParams = "params.veil";
-const char* kSecret = "secret.key";
-const char* kPublic = "public.key";
-const char* kExpansion = "expansion.keys";
-const char* kGalleryPublic = "gallery.pub";
-}  // namespace
-
-search::SearchConfig config_for(std::size_t dimension, search::Encryption gallery,
-                                search::Encryption probe) {
-  return search::SearchConfig::derive({.dimension = dimension, .gallery = gallery, .probe = probe});
-}
+using namespace key_files;
 
 namespace {
 
@@ -37,29 +25,6 @@ void make_key_dir(const fs::path& dir) {
   fs::create_directories(dir);
   if (!fs::is_directory(dir)) throw std::runtime_error(dir.string() + " is not a directory");
   if (!existed) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
-}
-
-// The bytes of a key file: a clear message when it is missing or not a file.
-std::vector<std::uint8_t> read_key_file(const fs::path& p) {
-  std::error_code ec;
-  const auto st = fs::status(p, ec);
-  if (!fs::exists(st)) {
-    throw std::runtime_error(p.string() + " is missing (veil keygen " + p.parent_path().string() +
-                             " writes a key directory)");
-  }
-  if (fs::is_directory(st))
-    throw std::runtime_error(p.string() + " is a directory, not a key file");
-  return io::read_file(p, kMaxKeyFile);  // refuses a FIFO or socket by name
-}
-
-// `load(bytes)` with any parse error prefixed by the file's name.
-template <class Load>
-auto load_named(const fs::path& p, std::vector<std::uint8_t>& bytes, Load load) {
-  try {
-    return load(bytes);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(p.string() + " is damaged or not a Veil key file: " + e.what());
-  }
 }
 
 }  // namespace
@@ -99,29 +64,11 @@ void write_gallery_public_key(const fs::path& dir, std::size_t dimension) {
 }
 
 KeyDir load_keys(const fs::path& dir, unsigned need) {
-  if (!fs::is_directory(dir)) {
-    throw std::runtime_error(dir.string() +
-                             (fs::exists(dir) ? " is not a directory" : " does not exist") +
-                             ": --keys takes the directory veil keygen wrote");
-  }
-  KeyDir k;
+  const unsigned secret = static_cast<unsigned>(Need::kSecret);
+  if (!(need & secret)) return load_public_keys(dir, need);
+  // public.key is always read: the secret must be its secret.
+  KeyDir k = load_public_keys(dir, (need & ~secret) | Need::kPublic);
   {
-    const fs::path p = dir / kParams;
-    auto bytes = read_key_file(p);
-    k.ctx =
-        load_named(p, bytes, [](auto& b) { return rlwe::Context::create(io::load_parameters(b)); });
-  }
-  // The identity: public.key's fingerprint; without public.key (a third
-  // party given only gallery.pub), the one gallery.pub records.
-  std::optional<rlwe::PublicKey> pk;
-  const bool gallery_pub_only = need == static_cast<unsigned>(Need::kGalleryPublic);
-  if (!gallery_pub_only || fs::exists(dir / kPublic)) {
-    const fs::path p = dir / kPublic;
-    auto bytes = read_key_file(p);
-    pk = load_named(p, bytes, [&](auto& b) { return io::load_public_key(*k.ctx, b); });
-    k.key_id = search::key_id_of(*k.ctx, *pk);
-  }
-  if (need & static_cast<unsigned>(Need::kSecret)) {
     const fs::path p = dir / kSecret;
     if (!fs::exists(p)) {
       throw std::runtime_error(p.string() +
@@ -140,31 +87,13 @@ KeyDir load_keys(const fs::path& dir, unsigned need) {
       throw;
     }
     sodium_memzero(bytes.data(), bytes.size());
-    if (!search::public_key_matches(k.ctx, *k.sk, *pk)) {
+    if (!search::public_key_matches(k.ctx, *k.sk, *k.pk)) {
       throw std::runtime_error((dir / kSecret).string() + " is not the secret of " +
                                (dir / kPublic).string() +
                                ": the two files come from different veil keygen runs");
     }
   }
-  if (need & static_cast<unsigned>(Need::kPublic)) k.pk = pk;
-  if (need & static_cast<unsigned>(Need::kGalleryPublic)) {
-    const fs::path p = dir / kGalleryPublic;
-    auto bytes = read_key_file(p);
-    k.gallery_pk =
-        load_named(p, bytes, [&](auto& b) { return search::load_gallery_public_key(*k.ctx, b); });
-    if (k.key_id.empty()) {
-      k.key_id = k.gallery_pk->key_id;
-    } else if (k.gallery_pk->key_id != k.key_id) {
-      throw std::runtime_error(p.string() + " belongs to key " + k.gallery_pk->key_id.hex() +
-                               ", but " + (dir / kPublic).string() + " is key " + k.key_id.hex() +
-                               " (veil gallery-key " + dir.string() + " rewrites it)");
-    }
-  }
-  if (need & static_cast<unsigned>(Need::kExpansion)) {
-    const fs::path p = dir / kExpansion;
-    auto bytes = read_key_file(p);
-    k.expansion = load_named(p, bytes, [&](auto& b) { return io::load_galois_keys(*k.ctx, b); });
-  }
+  if (!(need & static_cast<unsigned>(Need::kPublic))) k.pk.reset();
   return k;
 }
 

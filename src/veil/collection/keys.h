@@ -52,6 +52,10 @@ inline unsigned operator|(unsigned a, Need b) { return a | static_cast<unsigned>
 // secret.key must be the secret of public.key, and gallery.pub must record
 // public.key's identity. A missing or damaged file is an error naming it.
 KeyDir load_keys(const std::filesystem::path& dir, unsigned need);
+// The same without the secret key (`need` must not ask for it): what the
+// search server loads. It never reads secret.key, and a program that calls
+// only this does not link the code that loads one.
+KeyDir load_public_keys(const std::filesystem::path& dir, unsigned need);
 
 // The configuration every gallery of dimension d gets (one ring for all).
 search::SearchConfig config_for(std::size_t dimension, search::Encryption gallery,

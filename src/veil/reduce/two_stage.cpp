@@ -36,31 +36,6 @@ data::Matrix slice_rows(const data::Matrix& m, std::size_t first, std::size_t co
 
 }  // namespace
 
-TwoStageLayout make_two_stage_layout(const search::SearchConfig& coarse, std::size_t full_dimension,
-                                     std::uint32_t full_scale) {
-  if (coarse.gallery != search::Encryption::kSecretKey) {
-    throw std::invalid_argument(
-        "two-stage search needs a secret-key gallery (stage-2 rows are keyed from the secret "
-        "key); got a " +
-        search::to_string(coarse.gallery) + " gallery");
-  }
-  if (full_scale == 0 || full_scale > search::kMaxQuantScale) {
-    throw std::invalid_argument("two-stage search: full-dimension scale " +
-                                std::to_string(full_scale) + ", expected 1.." +
-                                std::to_string(search::kMaxQuantScale));
-  }
-  if (full_dimension < coarse.dimension) {
-    throw std::invalid_argument("two-stage search: full dimension " +
-                                std::to_string(full_dimension) + " below the coarse dimension " +
-                                std::to_string(coarse.dimension));
-  }
-  TwoStageLayout l;
-  l.coarse = coarse;
-  l.rows = search::RowLayout{coarse.n, full_dimension};
-  l.full_scale = full_scale;
-  return l;
-}
-
 static void check_reducer(const TwoStageLayout& l, const Reducer& r) {
   if (r.input_dim() != l.rows.dimension || r.output_dim() != l.coarse.dimension) {
     throw std::invalid_argument(

@@ -7,6 +7,7 @@
 #include "veil/io/byte_io.h"
 #include "veil/io/envelope.h"
 #include "veil/io/errors.h"
+#include "veil/search/quantize.h"
 
 namespace veil::reduce {
 
@@ -113,6 +114,33 @@ void check_model(const TwoStageConfig& c, const Reducer& model) {
                                 to_string(c.model_kind) + ", fingerprint " +
                                 to_hex(c.model).substr(0, 16) + ")");
   }
+}
+
+// Here rather than in two_stage.cpp: opening a store needs the layout, not
+// the searcher (whose key holder decrypts).
+TwoStageLayout make_two_stage_layout(const search::SearchConfig& coarse, std::size_t full_dimension,
+                                     std::uint32_t full_scale) {
+  if (coarse.gallery != search::Encryption::kSecretKey) {
+    throw std::invalid_argument(
+        "two-stage search needs a secret-key gallery (stage-2 rows are keyed from the secret "
+        "key); got a " +
+        search::to_string(coarse.gallery) + " gallery");
+  }
+  if (full_scale == 0 || full_scale > search::kMaxQuantScale) {
+    throw std::invalid_argument("two-stage search: full-dimension scale " +
+                                std::to_string(full_scale) + ", expected 1.." +
+                                std::to_string(search::kMaxQuantScale));
+  }
+  if (full_dimension < coarse.dimension) {
+    throw std::invalid_argument("two-stage search: full dimension " +
+                                std::to_string(full_dimension) + " below the coarse dimension " +
+                                std::to_string(coarse.dimension));
+  }
+  TwoStageLayout l;
+  l.coarse = coarse;
+  l.rows = search::RowLayout{coarse.n, full_dimension};
+  l.full_scale = full_scale;
+  return l;
 }
 
 }  // namespace veil::reduce

@@ -79,14 +79,8 @@ void SearchServer::reduce_block(const std::uint32_t* in, std::uint32_t* out) con
   }
 }
 
-EncryptedScores SearchServer::score(const Words& probe,
-                                    std::span<const std::uint32_t* const> blocks,
-                                    ScanTimings* timings) const {
-  const std::size_t n = config_.n, d = config_.dimension;
-  if (probe.size() != probe_words(n, d)) {
-    throw rlwe::MismatchError("score: expanded probe has " + std::to_string(probe.size()) +
-                              " words, expected " + std::to_string(probe_words(n, d)));
-  }
+EncryptedScores SearchServer::empty_scores(std::span<const std::uint32_t* const> blocks) const {
+  const std::size_t n = config_.n;
   EncryptedScores out;
   out.param_id = ctx_->id();
   out.key_id = key_id_;
@@ -95,42 +89,94 @@ EncryptedScores SearchServer::score(const Words& probe,
   out.mask_words = mask_response_words(config_);
   out.words.resize(blocks.size() * 2 * n);
   out.masks.resize(blocks.size() * out.mask_words);
-  const std::size_t skip = config_.mask_words();
   for (std::size_t b = 0; b < blocks.size(); ++b)
     std::copy(blocks[b], blocks[b] + out.mask_words, out.masks.data() + b * out.mask_words);
-  Words residues(blocks.size() * 4 * n);
+  return out;
+}
+
+EncryptedScores SearchServer::score(const Words& probe,
+                                    std::span<const std::uint32_t* const> blocks,
+                                    ScanTimings* timings) const {
+  return std::move(score_batch(std::span<const Words>(&probe, 1), blocks, timings).front());
+}
+
+std::vector<EncryptedScores> SearchServer::score_batch(std::span<const Words> probes,
+                                                       std::span<const std::uint32_t* const> blocks,
+                                                       ScanTimings* timings) const {
+  const std::size_t n = config_.n, d = config_.dimension, q = probes.size();
+  if (q == 0 || q > kMaxBatch) {
+    throw std::invalid_argument("score_batch: " + std::to_string(q) + " probes, expected 1.." +
+                                std::to_string(kMaxBatch));
+  }
+  for (const Words& probe : probes) {
+    if (probe.size() != probe_words(n, d)) {
+      throw rlwe::MismatchError("score: expanded probe has " + std::to_string(probe.size()) +
+                                " words, expected " + std::to_string(probe_words(n, d)));
+    }
+  }
+  std::vector<EncryptedScores> out;
+  out.reserve(q);
+  for (std::size_t p = 0; p < q; ++p) out.push_back(empty_scores(blocks));
+  const std::size_t skip = config_.mask_words();
+  std::vector<Words> residues(q, Words(blocks.size() * 4 * n));
   const std::size_t tiles = n / kTile, group = group_size(blocks.size(), threads_);
   const std::size_t items = (blocks.size() + group - 1) / group;
+  // One probe: all tiles of the group in one call. Several: a few tiles at
+  // a time, every probe over them, so the blocks' tiles come from cache
+  // after the first probe while the probes' tiles (2x a block's) stay in L2.
+  const std::size_t probe_tile_bytes = probe_chunk_words(d) * sizeof(std::uint32_t);
+  const std::size_t chunk =
+      q == 1 ? tiles : std::clamp<std::size_t>((256 << 10) / (q * probe_tile_bytes), 1, tiles);
 
   auto t0 = std::chrono::steady_clock::now();
   parallel_for(items, threads_, [&](std::size_t item, std::size_t) {
     const std::size_t b0 = item * group;
     const std::size_t b1 = std::min(blocks.size(), b0 + group);
     const std::uint32_t* in[kMaxGroup];
-    std::uint32_t* outs[kMaxGroup];
+    std::uint32_t* outs[kMaxBatch][kMaxGroup];
     for (std::size_t b = b0; b < b1; ++b) {
       in[b - b0] = blocks[b] + skip;
-      outs[b - b0] = residues.data() + b * 4 * n;
+      for (std::size_t p = 0; p < q; ++p) outs[p][b - b0] = residues[p].data() + b * 4 * n;
     }
-    scan_group(kernel_, in, b1 - b0, probe.data(), d, n, 0, tiles, primes_, outs);
+    for (std::size_t t = 0; t < tiles; t += chunk) {
+      const std::size_t t_end = std::min(tiles, t + chunk);
+      for (std::size_t p = 0; p < q; ++p)
+        scan_group(kernel_, in, b1 - b0, probes[p].data(), d, n, t, t_end, primes_, outs[p]);
+    }
   });
-  if (timings) timings->scan_s = seconds_since(t0);
+  if (timings) timings->scan_s += seconds_since(t0);
 
   t0 = std::chrono::steady_clock::now();
-  parallel_for(blocks.size(), threads_, [&](std::size_t b, std::size_t) {
-    reduce_block(residues.data() + b * 4 * n, out.words.data() + b * 2 * n);
+  parallel_for(q * blocks.size(), threads_, [&](std::size_t i, std::size_t) {
+    const std::size_t p = i / blocks.size(), b = i % blocks.size();
+    reduce_block(residues[p].data() + b * 4 * n, out[p].words.data() + b * 2 * n);
   });
-  if (timings) timings->reduce_s = seconds_since(t0);
+  if (timings) timings->reduce_s += seconds_since(t0);
   return out;
 }
 
 EncryptedScores SearchServer::search(const EncryptedProbe& probe,
                                      std::span<const std::uint32_t* const> blocks,
                                      ScanTimings* timings) const {
-  auto t0 = std::chrono::steady_clock::now();
-  Words expanded = expand(probe);
-  if (timings) timings->expand_s = seconds_since(t0);
-  return score(expanded, blocks, timings);
+  return std::move(
+      search_batch(std::span<const EncryptedProbe>(&probe, 1), blocks, timings).front());
+}
+
+std::vector<EncryptedScores> SearchServer::search_batch(
+    std::span<const EncryptedProbe> probes, std::span<const std::uint32_t* const> blocks,
+    ScanTimings* timings) const {
+  std::vector<EncryptedScores> out;
+  out.reserve(probes.size());
+  for (std::size_t first = 0; first < probes.size(); first += kMaxBatch) {
+    const std::size_t count = std::min(kMaxBatch, probes.size() - first);
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<Words> expanded;
+    expanded.reserve(count);
+    for (std::size_t p = first; p < first + count; ++p) expanded.push_back(expand(probes[p]));
+    if (timings) timings->expand_s += seconds_since(t0);
+    for (EncryptedScores& s : score_batch(expanded, blocks, timings)) out.push_back(std::move(s));
+  }
+  return out;
 }
 
 namespace {

@@ -33,7 +33,8 @@ EncryptedScores load_scores(const SearchConfig& config, std::uint64_t param_id,
                             std::span<const std::uint8_t> bytes);
 
 struct ScanTimings {
-  double expand_s = 0, scan_s = 0, reduce_s = 0;  // wall seconds of each phase
+  // Wall seconds of each phase, added to (a batch sums its passes).
+  double expand_s = 0, scan_s = 0, reduce_s = 0;
 };
 
 class SearchServer {
@@ -60,8 +61,21 @@ class SearchServer {
   EncryptedScores search(const EncryptedProbe& probe, std::span<const std::uint32_t* const> blocks,
                          ScanTimings* timings = nullptr) const;
 
+  // Several probes in one pass over the gallery (at most kMaxBatch): each
+  // block tile is read from memory once for all of them; result i is
+  // byte-identical to score(probes[i]) / search(probes[i]). The scan is
+  // compute-bound once the probes share the reads (docs/benchmarks.md).
+  static constexpr std::size_t kMaxBatch = 16;
+  std::vector<EncryptedScores> score_batch(std::span<const Words> expanded,
+                                           std::span<const std::uint32_t* const> blocks,
+                                           ScanTimings* timings = nullptr) const;
+  std::vector<EncryptedScores> search_batch(std::span<const EncryptedProbe> probes,
+                                            std::span<const std::uint32_t* const> blocks,
+                                            ScanTimings* timings = nullptr) const;
+
  private:
   void reduce_block(const std::uint32_t* eval_residues, std::uint32_t* out) const;
+  EncryptedScores empty_scores(std::span<const std::uint32_t* const> blocks) const;
   SearchConfig config_;
   rlwe::ContextPtr ctx_;
   ProbeExpander expander_;

@@ -1,0 +1,46 @@
+// The search server's side of the key service: Rank, and SyncSlots when
+// the key service's copy of a slot table is stale (then Rank once more).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "veil.grpc.pb.h"
+#include "veil/collection/wire.h"
+#include "veil/service/rpc/security.h"
+
+namespace veil::service {
+
+// The message the key service answers when its slot table is stale.
+inline constexpr const char* kStaleTable = "stale slot table";
+
+struct RankCall {
+  std::string collection, caller;
+  std::vector<std::uint8_t> search_config, probe, scores;
+  std::uint32_t k = 10;
+  std::optional<double> threshold;
+  bool with_scores = false;
+  std::string reply_key;
+};
+
+class KeyServiceClient {
+ public:
+  KeyServiceClient(const std::string& address, const std::optional<ClientTls>& tls,
+                   std::string token);
+  // The sealed answer. `table` is the collection's current slot table.
+  // Throws StatusError with the key service's status.
+  std::string rank(const RankCall& call, const collection::SlotTable& table, std::uint64_t param_id,
+                   double* ms = nullptr);
+  void sync(const std::string& collection, const collection::SlotTable& table,
+            std::uint64_t param_id);
+  // True when the key service answers Health.
+  bool healthy(std::chrono::milliseconds timeout);
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<veil::v1::KeyService::Stub> stub_;
+  std::string token_;
+};
+
+}  // namespace veil::service
