@@ -27,7 +27,7 @@ new_token "$WORK/tokens" admin admin '*'
 mkdir -p "$WORK/data"
 "$BIN/veil" generate "$WORK/gen" --n "$N" --d "$D" --probes 64 --noise 0.3 >/dev/null
 start_keyservice
-start_server --max-batch 16
+start_server --max-batch "${MAX_BATCH:-16}"
 client admin create bench --dimension "$D" >/dev/null
 echo "enrolling $N x $D over the wire"
 t0=$(date +%s.%N)
@@ -38,7 +38,7 @@ kill -TERM "$SERVE_PID"
 wait "$SERVE_PID" || true
 "$BIN/veil" bench-service --keys "$WORK/keys" --probe "$WORK/gen/probes.npy" \
   --local-store "$WORK/data/bench" --seconds "$RUN_SECONDS" >"$WORK/local.json"
-start_server --max-batch 16
+start_server --max-batch "${MAX_BATCH:-16}"
 "$BIN/veil" bench-service bench --server "127.0.0.1:$SERVE_PORT" --ca "$WORK/certs/ca.pem" \
   --token-file "$WORK/admin.tok" --keys "$WORK/keys" --probe "$WORK/gen/probes.npy" --seconds "$RUN_SECONDS" >"$WORK/remote.json" 2>"$WORK/remote.err" ||
   { cat "$WORK/remote.err"; fail "bench-service"; }

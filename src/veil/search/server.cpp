@@ -119,31 +119,50 @@ std::vector<EncryptedScores> SearchServer::score_batch(std::span<const Words> pr
   for (std::size_t p = 0; p < q; ++p) out.push_back(empty_scores(blocks));
   const std::size_t skip = config_.mask_words();
   std::vector<Words> residues(q, Words(blocks.size() * 4 * n));
-  const std::size_t tiles = n / kTile, group = group_size(blocks.size(), threads_);
-  const std::size_t items = (blocks.size() + group - 1) / group;
-  // One probe: all tiles of the group in one call. Several: a few tiles at
-  // a time, every probe over them, so the blocks' tiles come from cache
-  // after the first probe while the probes' tiles (2x a block's) stay in L2.
-  const std::size_t probe_tile_bytes = probe_chunk_words(d) * sizeof(std::uint32_t);
-  const std::size_t chunk =
-      q == 1 ? tiles : std::clamp<std::size_t>((256 << 10) / (q * probe_tile_bytes), 1, tiles);
-
+  const std::size_t tiles = n / kTile;
   auto t0 = std::chrono::steady_clock::now();
-  parallel_for(items, threads_, [&](std::size_t item, std::size_t) {
-    const std::size_t b0 = item * group;
-    const std::size_t b1 = std::min(blocks.size(), b0 + group);
-    const std::uint32_t* in[kMaxGroup];
-    std::uint32_t* outs[kMaxBatch][kMaxGroup];
-    for (std::size_t b = b0; b < b1; ++b) {
-      in[b - b0] = blocks[b] + skip;
-      for (std::size_t p = 0; p < q; ++p) outs[p][b - b0] = residues[p].data() + b * 4 * n;
+  if (q == 1) {
+    // Block groups: the probe's tile comes from memory once per group.
+    const std::size_t group = group_size(blocks.size(), threads_);
+    const std::size_t items = (blocks.size() + group - 1) / group;
+    parallel_for(items, threads_, [&](std::size_t item, std::size_t) {
+      const std::size_t b0 = item * group;
+      const std::size_t b1 = std::min(blocks.size(), b0 + group);
+      const std::uint32_t* in[kMaxGroup];
+      std::uint32_t* outs[kMaxGroup];
+      for (std::size_t b = b0; b < b1; ++b) {
+        in[b - b0] = blocks[b] + skip;
+        outs[b - b0] = residues[0].data() + b * 4 * n;
+      }
+      scan_group(kernel_, in, b1 - b0, probes[0].data(), d, n, 0, tiles, primes_, outs);
+    });
+  } else {
+    // Several probes: an expanded probe is twice a block, so reading every
+    // probe once per block group would cost more than the gallery. Threads
+    // take ranges of tiles instead and sweep all blocks: each probe's tiles
+    // are read once per pass and stay in L2 (`step` tiles of all q probes
+    // in ~128 KiB) while a few blocks' tiles are scored against every probe.
+    const std::size_t probe_tile_bytes = kPrimes * probe_chunk_words(d) * sizeof(std::uint32_t);
+    const std::size_t step = std::clamp<std::size_t>((128 << 10) / (q * probe_tile_bytes), 1, 16);
+    const std::size_t items = (tiles + step - 1) / step;
+    std::vector<const std::uint32_t*> in(blocks.size());
+    std::vector<std::vector<std::uint32_t*>> outs(q, std::vector<std::uint32_t*>(blocks.size()));
+    for (std::size_t b = 0; b < blocks.size(); ++b) {
+      in[b] = blocks[b] + skip;
+      for (std::size_t p = 0; p < q; ++p) outs[p][b] = residues[p].data() + b * 4 * n;
     }
-    for (std::size_t t = 0; t < tiles; t += chunk) {
-      const std::size_t t_end = std::min(tiles, t + chunk);
-      for (std::size_t p = 0; p < q; ++p)
-        scan_group(kernel_, in, b1 - b0, probes[p].data(), d, n, t, t_end, primes_, outs[p]);
-    }
-  });
+    constexpr std::size_t kBlocksPerCall = 8;
+    parallel_for(items, threads_, [&](std::size_t item, std::size_t) {
+      const std::size_t t_begin = item * step, t_end = std::min(tiles, t_begin + step);
+      for (std::size_t b = 0; b < blocks.size(); b += kBlocksPerCall) {
+        const std::size_t count = std::min(kBlocksPerCall, blocks.size() - b);
+        for (std::size_t p = 0; p < q; ++p) {
+          scan_group(kernel_, in.data() + b, count, probes[p].data(), d, n, t_begin, t_end,
+                     primes_, outs[p].data() + b);
+        }
+      }
+    });
+  }
   if (timings) timings->scan_s += seconds_since(t0);
 
   t0 = std::chrono::steady_clock::now();
