@@ -46,8 +46,8 @@ jq -s '.[0] + .[1]' "$WORK/local.json" "$WORK/remote.json" >"$BUILD/bench-servic
 
 jq -r '
   .in_process as $l | .remote as $r |
-  "in process, one probe at a time: p50 \($l.search_ms_p50 | . * 10 | round / 10) ms",
-  "remote, 1 caller: p50 \($r.runs[0].p50_ms | . * 10 | round / 10) ms = \($r.runs[0].p50_ms / $l.search_ms_p50 | . * 100 | round / 100)x in process",
+  "in process, one probe at a time: p50 \($l.search_ms_p50 | . * 10 | round / 10) ms (server \($l.server_ms_p50 | round) ms, key holder \($l.key_holder_ms_p50 | round) ms)",
+  "remote, 1 caller: p50 \($r.runs[0].p50_ms | . * 10 | round / 10) ms = \($r.runs[0].p50_ms / $l.search_ms_p50 | . * 100 | round / 100)x in process (server \($r.runs[0].server_ms_p50 | round) ms, key service \($r.runs[0].key_service_ms_p50 | round) ms)",
   "",
   "Q probes per gallery pass (in process): pass ms, probes/s, pass time / Q=1 pass",
   ($l.batches[] as $b | "  Q=\($b.q): \($b.pass_ms | . * 10 | round / 10) ms, \($b.qps | round) probes/s, \($b.pass_ms / $l.batches[0].pass_ms | . * 100 | round / 100)x"),

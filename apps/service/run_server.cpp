@@ -60,7 +60,7 @@ std::optional<service::ServerTls> server_tls(const ListenOptions& o) {
 }
 
 service::Security server_security(const ListenOptions& o, const char* who) {
-  std::shared_ptr<const service::TokenStore> tokens;
+  std::shared_ptr<service::TokenStore> tokens;
   if (o.tokens) {
     if (o.no_auth) throw std::runtime_error("--tokens and --insecure-no-auth");
     tokens = std::make_shared<service::TokenStore>(service::TokenStore::load(*o.tokens));

@@ -58,13 +58,18 @@ nlohmann::json bench_local(const Args& a, const data::Embeddings& probes) {
     collection::GallerySearcher s(g, keys, a.threads);
     for (std::size_t w = 0; w < 2; ++w)
       s.search(probes.matrix.row(w % probes.matrix.rows), a.k, {});
-    std::vector<double> ms;
+    std::vector<double> ms, server_ms, key_ms;
     const auto t0 = Clock::now();
     for (std::size_t i = 0; s_since(t0) < a.seconds || ms.size() < 5; ++i) {
       const auto t = Clock::now();
-      s.search(probes.matrix.row(i % probes.matrix.rows), a.k, {});
+      const collection::SearchResult r =
+          s.search(probes.matrix.row(i % probes.matrix.rows), a.k, {});
       ms.push_back(ms_since(t));
+      server_ms.push_back(r.expand_ms + r.scan_ms + r.reduce_ms);
+      key_ms.push_back(r.prepare_ms + r.key_holder_ms);
     }
+    out["server_ms_p50"] = percentile(server_ms, 0.5);
+    out["key_holder_ms_p50"] = percentile(key_ms, 0.5);
     out["search_ms_p50"] = percentile(ms, 0.5);
     out["search_ms_p99"] = percentile(ms, 0.99);
     out["searches"] = ms.size();
@@ -122,13 +127,13 @@ nlohmann::json bench_remote(const Args& a, const data::Embeddings& probes) {
   nlohmann::json runs = nlohmann::json::array();
   for (std::size_t n : a.callers) {
     std::mutex m;
-    std::vector<double> ms, batch;
+    std::vector<double> ms, batch, server_ms, key_ms;
     std::atomic<std::size_t> errors{0};
     const auto t0 = Clock::now();
     std::vector<std::thread> callers;
     for (std::size_t t = 0; t < n; ++t) {
       callers.emplace_back([&, t] {
-        std::vector<double> mine, mine_batch;
+        std::vector<double> mine, mine_batch, mine_server, mine_key;
         for (std::size_t i = t; s_since(t0) < a.seconds; i += n) {
           const auto s = Clock::now();
           try {
@@ -136,6 +141,8 @@ nlohmann::json bench_remote(const Args& a, const data::Embeddings& probes) {
                 a.collection, client, {probes.matrix.row(i % probes.matrix.rows), d}, query);
             mine.push_back(ms_since(s));
             mine_batch.push_back(r.batch);
+            mine_server.push_back(r.server_ms);
+            mine_key.push_back(r.key_service_ms);
           } catch (const std::exception&) {
             ++errors;
           }
@@ -143,6 +150,8 @@ nlohmann::json bench_remote(const Args& a, const data::Embeddings& probes) {
         std::lock_guard<std::mutex> lock(m);
         ms.insert(ms.end(), mine.begin(), mine.end());
         batch.insert(batch.end(), mine_batch.begin(), mine_batch.end());
+        server_ms.insert(server_ms.end(), mine_server.begin(), mine_server.end());
+        key_ms.insert(key_ms.end(), mine_key.begin(), mine_key.end());
       });
     }
     for (auto& t : callers) t.join();
@@ -156,6 +165,8 @@ nlohmann::json bench_remote(const Args& a, const data::Embeddings& probes) {
                     {"p50_ms", percentile(ms, 0.5)},
                     {"p99_ms", percentile(ms, 0.99)},
                     {"qps", ms.size() / wall},
+                    {"server_ms_p50", percentile(server_ms, 0.5)},
+                    {"key_service_ms_p50", percentile(key_ms, 0.5)},
                     {"mean_batch", mean_batch}});
     std::cerr << "remote: " << n << " callers, " << ms.size() << " searches, p50 "
               << percentile(ms, 0.5) << " ms, p99 " << percentile(ms, 0.99) << " ms, "

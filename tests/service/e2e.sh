@@ -90,13 +90,19 @@ grep '"PERMISSION_DENIED"' "$WORK/audit.jsonl" | grep -q '"caller":"enroller"' |
   fail "audit: a refusal does not name the token's holder"
 ! grep -q 'gallery:' "$WORK/audit.jsonl" "$WORK/ks-audit.jsonl" || fail "audit: an id leaked"
 ! grep -q "$(cat "$WORK/searcher.tok")" "$WORK/audit.jsonl" || fail "audit: a token leaked"
+# Tokens added or revoked while the server runs take effect within seconds.
+new_token "$WORK/tokens" late search faces
+"$BIN/veil" token revoke "$WORK/tokens" searcher >/dev/null
+sleep 1.5
+client late info faces | grep -q "^live: 3000$" || fail "a token added while running is refused"
+fails UNAUTHENTICATED client searcher info faces
 # Plaintext to a TLS server fails.
 "$BIN/veil" client info faces --server "127.0.0.1:$SERVE_PORT" --insecure \
   --token-file "$WORK/searcher.tok" >/dev/null 2>&1 && fail "plaintext call to a TLS server"
 
 # Delete and compact over the wire.
 client admin delete faces gallery:0 >/dev/null
-client searcher info faces | grep -q "^live: 2999$" || fail "info after delete"
+client late info faces | grep -q "^live: 2999$" || fail "info after delete"
 client admin compact faces >/dev/null
 
 # SIGTERM: drains and exits 0; the key service likewise.
@@ -107,5 +113,5 @@ wait "$KS_PID" || fail "veil-keyservice exited $? on SIGTERM"
 # Restarted, the collections are all there.
 start_keyservice
 start_server
-client searcher info faces | grep -q "^live: 2999$" || fail "info after restart"
+client late info faces | grep -q "^live: 2999$" || fail "info after restart"
 echo "e2e: ok"

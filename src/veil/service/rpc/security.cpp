@@ -1,14 +1,62 @@
 #include "veil/service/rpc/security.h"
 
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <optional>
+
 #include "veil/service/rpc/status.h"
 
 namespace veil::service {
 
-Authorizer token_authorizer(std::shared_ptr<const TokenStore> tokens) {
-  return [tokens](const std::string& token, Role role, const std::string& collection) {
-    if (!tokens) return Caller{"anonymous", Role::kAdmin, std::string(kAllCollections)};
+namespace {
+// When the token file last changed, as seen by stat (nullopt: unreadable).
+std::optional<std::filesystem::file_time_type> modified(const std::filesystem::path& p) {
+  std::error_code ec;
+  const auto t = std::filesystem::last_write_time(p, ec);
+  if (ec) return std::nullopt;
+  return t;
+}
+
+// Reloads `tokens` when its file changed since the last look.
+class TokenReloader {
+ public:
+  TokenReloader(std::shared_ptr<TokenStore> tokens, std::chrono::milliseconds recheck)
+      : tokens_(std::move(tokens)), recheck_(recheck), seen_(modified(tokens_->path())) {}
+  void maybe_reload() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_check_ < recheck_) return;
+    last_check_ = now;
+    const auto m = modified(tokens_->path());
+    if (m == seen_) return;
+    seen_ = m;
+    try {
+      tokens_->reload();
+    } catch (const std::exception& e) {
+      std::cerr << "token file " << tokens_->path().string()
+                << " not reloaded (the tokens last read stay in force): " << e.what() << "\n";
+    }
+  }
+  const TokenStore& store() const { return *tokens_; }
+
+ private:
+  std::shared_ptr<TokenStore> tokens_;
+  std::chrono::milliseconds recheck_;
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point last_check_{};
+  std::optional<std::filesystem::file_time_type> seen_;
+};
+}  // namespace
+
+Authorizer token_authorizer(std::shared_ptr<TokenStore> tokens, std::chrono::milliseconds recheck) {
+  std::shared_ptr<TokenReloader> reloader =
+      tokens ? std::make_shared<TokenReloader>(tokens, recheck) : nullptr;
+  return [reloader](const std::string& token, Role role, const std::string& collection) {
+    if (!reloader) return Caller{"anonymous", Role::kAdmin, std::string(kAllCollections)};
+    reloader->maybe_reload();
     AuthResult r =
-        tokens->authorize(token, role, collection.empty() ? kAllCollections : collection);
+        reloader->store().authorize(token, role, collection.empty() ? kAllCollections : collection);
     switch (r.status) {
       case AuthStatus::kOk:
         return r.caller;

@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -43,7 +44,12 @@ struct Security {
 // The hooks over a token file and an audit log (either may be null: no
 // audit; a null token store lets every call through as "anonymous", for
 // `--insecure-no-auth` only).
-Authorizer token_authorizer(std::shared_ptr<const TokenStore> tokens);
+// The store re-reads its file when the file changed (checked at most once
+// per `recheck`): a token added or revoked with `veil token` takes effect
+// without a restart. A file that became unreadable or malformed keeps the
+// tokens last read (the error goes to stderr once per change).
+Authorizer token_authorizer(std::shared_ptr<TokenStore> tokens,
+                            std::chrono::milliseconds recheck = std::chrono::seconds(1));
 AuditSink audit_sink(std::shared_ptr<AuditLog> log);
 
 // The bearer token of a call ("" when there is none).
