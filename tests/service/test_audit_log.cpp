@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "temp_dir.h"
 #include "veil/service/audit_log.h"
 #include "veil/service/utc_time.h"
 
@@ -28,32 +29,9 @@ namespace veil::service {
 namespace {
 
 namespace fs = std::filesystem;
+using veil::test::read_text;
+using veil::test::TempDir;
 using namespace std::chrono_literals;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "veil-test-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const char* name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 void append_text(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary | std::ios::app);

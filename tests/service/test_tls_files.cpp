@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "expect_error.h"
+#include "temp_dir.h"
 #include "veil/service/tls_files.h"
 
 namespace veil::service {
@@ -25,31 +26,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using veil::test::expect_error;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "veil-test-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using veil::test::read_text;
+using veil::test::TempDir;
 
 // base64 of the bytes 0..47: a body the checks accept (they do not parse DER).
 const std::string kBody =

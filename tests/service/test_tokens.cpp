@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "expect_error.h"
+#include "temp_dir.h"
 #include "veil/io/errors.h"
 #include "veil/service/token_file.h"
 #include "veil/service/tokens.h"
@@ -31,32 +32,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using veil::test::expect_error;
-
-// A fresh directory under the system temp dir, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "veil-test-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const char* name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using veil::test::read_text;
+using veil::test::TempDir;
 
 void write_text(const fs::path& p, const std::string& text, mode_t mode = 0600) {
   {
