@@ -38,21 +38,30 @@ kill -TERM "$SERVE_PID"
 wait "$SERVE_PID" || true
 "$BIN/veil" bench-service --keys "$WORK/keys" --probe "$WORK/gen/probes.npy" \
   --local-store "$WORK/data/bench" --seconds "$RUN_SECONDS" >"$WORK/local.json"
-start_server --max-batch "${MAX_BATCH:-16}"
-"$BIN/veil" bench-service bench --server "127.0.0.1:$SERVE_PORT" --ca "$WORK/certs/ca.pem" \
-  --token-file "$WORK/admin.tok" --keys "$WORK/keys" --probe "$WORK/gen/probes.npy" --seconds "$RUN_SECONDS" >"$WORK/remote.json" 2>"$WORK/remote.err" ||
-  { cat "$WORK/remote.err"; fail "bench-service"; }
-jq -s '.[0] + .[1]' "$WORK/local.json" "$WORK/remote.json" >"$BUILD/bench-service.json"
+# The remote runs, once per server --max-batch (batching on, and off).
+remote=()
+for mb in ${MAX_BATCHES:-16 1}; do
+  start_server --max-batch "$mb"
+  "$BIN/veil" bench-service bench --server "127.0.0.1:$SERVE_PORT" --ca "$WORK/certs/ca.pem" \
+    --token-file "$WORK/admin.tok" --keys "$WORK/keys" --probe "$WORK/gen/probes.npy" \
+    --seconds "$RUN_SECONDS" 2>"$WORK/remote.err" |
+    jq --argjson mb "$mb" '.remote + {max_batch: $mb}' >"$WORK/remote-$mb.json" ||
+    { cat "$WORK/remote.err"; fail "bench-service"; }
+  remote+=("$WORK/remote-$mb.json")
+  kill -TERM "$SERVE_PID"
+  wait "$SERVE_PID" || true
+done
+jq -s '{in_process: .[0].in_process, remote: .[1:]}' "$WORK/local.json" "${remote[@]}" \
+  >"$BUILD/bench-service.json"
 
 jq -r '
-  .in_process as $l | .remote as $r |
+  .in_process as $l | .remote[0] as $r |
   "in process, one probe at a time: p50 \($l.search_ms_p50 | . * 10 | round / 10) ms (server \($l.server_ms_p50 | round) ms, key holder \($l.key_holder_ms_p50 | round) ms)",
   "remote, 1 caller: p50 \($r.runs[0].p50_ms | . * 10 | round / 10) ms = \($r.runs[0].p50_ms / $l.search_ms_p50 | . * 100 | round / 100)x in process (server \($r.runs[0].server_ms_p50 | round) ms, key service \($r.runs[0].key_service_ms_p50 | round) ms)",
   "",
   "Q probes per gallery pass (in process): pass ms, probes/s, pass time / Q=1 pass",
   ($l.batches[] as $b | "  Q=\($b.q): \($b.pass_ms | . * 10 | round / 10) ms, \($b.qps | round) probes/s, \($b.pass_ms / $l.batches[0].pass_ms | . * 100 | round / 100)x"),
-  "",
-  "callers: p50 / p99 ms, QPS, mean batch",
-  ($r.runs[] | "  \(.callers): \(.p50_ms | . * 10 | round / 10) / \(.p99_ms | . * 10 | round / 10), \(.qps | . * 10 | round / 10) QPS, \(.mean_batch | . * 10 | round / 10)")
+  (.remote[] | "", "server --max-batch \(.max_batch); callers: p50 / p99 ms, QPS, mean batch",
+    (.runs[] | "  \(.callers): \(.p50_ms | . * 10 | round / 10) / \(.p99_ms | . * 10 | round / 10), \(.qps | . * 10 | round / 10) QPS, \(.mean_batch | . * 10 | round / 10)"))
 ' "$BUILD/bench-service.json"
 echo "JSON: $BUILD/bench-service.json"
