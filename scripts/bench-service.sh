@@ -27,7 +27,7 @@ new_token "$WORK/tokens" admin admin '*'
 mkdir -p "$WORK/data"
 "$BIN/veil" generate "$WORK/gen" --n "$N" --d "$D" --probes 64 --noise 0.3 >/dev/null
 start_keyservice
-start_server --max-batch "${MAX_BATCH:-16}"
+start_server
 client admin create bench --dimension "$D" >/dev/null
 echo "enrolling $N x $D over the wire"
 t0=$(date +%s.%N)

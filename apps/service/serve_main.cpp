@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   app.add_option("--keyservice-cert", ks_cert, "this server's client certificate (mutual TLS)");
   app.add_option("--keyservice-key", ks_key, "its private key");
   app.add_option("--threads", o.threads, "scan threads (0: all cores)");
-  app.add_option("--max-batch", o.max_batch, "probes scanned in one gallery pass")
+  app.add_option("--max-batch", o.max_batch,
+                 "probes scanned in one gallery pass (1: none; docs/benchmarks.md)")
       ->check(CLI::Range(1, 16))
       ->capture_default_str();
   app.add_option("--batch-window-us", window_us,

@@ -22,7 +22,9 @@ namespace veil::service {
 struct GalleryServiceOptions {
   std::filesystem::path data_dir;
   std::size_t threads = 0;
-  std::size_t max_batch = 8;
+  // 1: no batching. On a machine whose scan is compute-bound (every one
+  // measured so far, docs/benchmarks.md) batching only adds waiting.
+  std::size_t max_batch = 1;
   std::chrono::microseconds batch_window{0};
   std::uint32_t max_k = 100;
 };
