@@ -50,6 +50,7 @@ void add_client_commands(CLI::App& app) {
       std::string name;
       std::uint32_t dimension = 0;
       bool public_key = false, public_probes = false;
+      std::string reduce_model;
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = client->add_subcommand("create", "create a collection (admin token)");
@@ -58,11 +59,18 @@ void add_client_commands(CLI::App& app) {
     cmd->add_option("--dimension", a->dimension, "template dimension")->required();
     cmd->add_flag("--public-key", a->public_key, "third parties enroll with gallery.pub");
     cmd->add_flag("--public-probes", a->public_probes, "probes encrypted with public.key");
+    cmd->add_option("--reduce-model", a->reduce_model,
+                    "a two-stage collection: stage 1 scans templates reduced by this model "
+                    "(veil reduce fit), stage 2 re-scores the best K in full")
+        ->check(CLI::ExistingFile);
     cmd->callback([a] {
+      std::vector<std::uint8_t> model;
+      if (!a->reduce_model.empty()) model = io::read_file(a->reduce_model, std::uint64_t{1} << 30);
       service::RemoteInfo i =
-          connect(a->c).create(a->name, a->dimension, a->public_key, a->public_probes);
-      std::cout << "created collection " << a->name << " (dimension " << i.config.dimension
-                << ", key " << i.key_id << ")\n";
+          connect(a->c).create(a->name, a->dimension, a->public_key, a->public_probes, model);
+      std::cout << "created collection " << a->name << " (dimension " << i.dimension;
+      if (i.two_stage) std::cout << ", two-stage: stage 1 at " << i.config.dimension;
+      std::cout << ", key " << i.key_id << ")\n";
     });
   }
   {
@@ -109,6 +117,7 @@ void add_client_commands(CLI::App& app) {
       std::string name, probes;
       std::size_t k = 10;
       std::optional<double> threshold;
+      std::size_t candidates = 0;
       bool scores = false, json = false;
     };
     auto a = std::make_shared<Args>();
@@ -122,6 +131,9 @@ void add_client_commands(CLI::App& app) {
     cmd->add_flag("--scores", a->scores,
                   "rounded cosines too (counted against your budget at the key service)");
     cmd->add_flag("--json", a->json, "JSON output");
+    cmd->add_option("--candidates", a->candidates,
+                    "two-stage collections: K stage-1 candidates re-scored in full (default 1000)")
+        ->check(CLI::Range(1, 1 << 20));
     cmd->callback([a] {
       const data::Embeddings probes = data::read_embeddings(a->probes);
       const collection::KeyDir keys = client_keys(a->c.keys);
@@ -131,7 +143,7 @@ void add_client_commands(CLI::App& app) {
       for (std::size_t p = 0; p < probes.matrix.rows; ++p) {
         collection::RankQuery q{.k = a->k, .threshold = a->threshold, .with_scores = a->scores};
         service::RemoteAnswer r =
-            g.search(a->name, cl, {probes.matrix.row(p), probes.matrix.cols}, q);
+            g.search(a->name, cl, {probes.matrix.row(p), probes.matrix.cols}, q, a->candidates);
         if (a->json) {
           nlohmann::json hits = nlohmann::json::array();
           for (const auto& h : r.hits) {
@@ -195,8 +207,11 @@ void add_client_commands(CLI::App& app) {
     cmd->add_option("collection", a->second, "the collection")->required();
     cmd->callback([a] {
       service::RemoteInfo i = connect(a->first).info(a->second);
-      std::cout << "collection: " << a->second << "\ndimension: " << i.config.dimension
-                << "\nkey_id: " << i.key_id << "\nblocks: " << i.blocks << "\nlive: " << i.live
+      std::cout << "collection: " << a->second << "\ndimension: " << i.dimension;
+      if (i.two_stage)
+        std::cout << "\ntwo_stage: " << i.model->describe() << " (stage 1 at " << i.config.dimension
+                  << ")";
+      std::cout << "\nkey_id: " << i.key_id << "\nblocks: " << i.blocks << "\nlive: " << i.live
                 << "\nremoved: " << i.tombstoned << "\nbytes_at_rest: " << i.bytes_at_rest << "\n";
     });
   }

@@ -5,13 +5,13 @@
 #include <chrono>
 #include <vector>
 
+#include "veil/io/elapsed.h"
+
 namespace veil::apps {
 
 using Clock = std::chrono::steady_clock;
 
-inline double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+using io::ms_since;
 
 inline double s_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();

@@ -87,7 +87,8 @@ TEST(Envelope, TypeNames) {
   EXPECT_EQ(describe(ObjectType::CandidateRows), "CandidateRows(18)");
   EXPECT_EQ(describe(ObjectType::SlotTable), "SlotTable(19)");
   EXPECT_EQ(describe(ObjectType::RankedAnswer), "RankedAnswer(20)");
-  EXPECT_FALSE(is_known(static_cast<ObjectType>(21)));
+  EXPECT_EQ(describe(ObjectType::FullProbe), "FullProbe(21)");
+  EXPECT_FALSE(is_known(static_cast<ObjectType>(22)));
 }
 
 TEST(Envelope, PeekTypeReadsOnlyMagicVersionAndType) {

@@ -11,6 +11,7 @@
 
 #include "veil/collection/client.h"
 #include "veil/collection/gallery.h"
+#include "veil/io/elapsed.h"
 #include "veil/io/envelope.h"
 #include "veil/io/errors.h"
 #include "veil/io/text_check.h"
@@ -25,9 +26,7 @@ namespace veil::collection {
 namespace fs = std::filesystem;
 namespace {
 using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+using io::ms_since;
 bool store_exists(const fs::path& dir) { return fs::exists(dir / "manifest.json"); }
 }  // namespace
 
@@ -205,11 +204,11 @@ EnrollResult enroll(const fs::path& store_dir, const KeyDir& keys, const EnrollI
     };
   }
   if (planned) {
-    g.emplace(OpenGallery{store::GalleryStore::create(store_dir, planned->store), planned->config,
-                          planned->two_stage, model});
-    // Before any block: a crash here leaves an empty store whose model
-    // file `enroll --reduce` writes again.
-    if (model) reduce::write_model(store_dir / kModelFileName, *model);
+    // A two-stage store appears with its model file.
+    std::vector<store::GalleryStore::SideFile> side;
+    if (model) side.push_back({kModelFileName, reduce::save_model(*model)});
+    g.emplace(OpenGallery{store::GalleryStore::create(store_dir, planned->store, side),
+                          planned->config, planned->two_stage, model});
     result.created = true;
   }
   const std::size_t threads = o.threads ? o.threads : search::default_threads();

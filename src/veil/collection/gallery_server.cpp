@@ -3,20 +3,23 @@
 #include <mutex>
 
 #include "veil/io/errors.h"
+#include "veil/io/file_io.h"
 #include "veil/rlwe/errors.h"
 #include "veil/search/key_identity.h"
+#include "veil/search/rerank.h"
+#include "veil/search/rerank_wire.h"
 
 namespace veil::collection {
 
 namespace {
 
-OpenGallery open_single_stage(const std::filesystem::path& dir, const rlwe::Context& ctx,
-                              const io::KeyId& key_id) {
+OpenGallery open_for_server(const std::filesystem::path& dir, const rlwe::Context& ctx,
+                            const io::KeyId& key_id) {
   OpenGallery g = open_gallery(dir, store::Mode::kReadWrite, NeedModel::kNo);
   if (g.two_stage) {
-    throw std::runtime_error(dir.string() +
-                             " is a two-stage gallery: the server serves single-stage galleries "
-                             "(search two-stage galleries in one process with veil search)");
+    if (auto problem = model_problem(dir, *g.two_stage)) {
+      throw std::runtime_error(dir.string() + ": " + *problem);
+    }
   }
   if (g.store.config().param_id != ctx.id()) {
     throw std::runtime_error(dir.string() + " was made for another parameter set (" +
@@ -35,7 +38,9 @@ OpenGallery open_single_stage(const std::filesystem::path& dir, const rlwe::Cont
 GalleryServer::GalleryServer(const std::filesystem::path& dir, rlwe::ContextPtr ctx,
                              const rlwe::GaloisKeys& expansion, const io::KeyId& key_id,
                              std::size_t threads)
-    : g_(open_single_stage(dir, *ctx, key_id)),
+    : g_(open_for_server(dir, *ctx, key_id)),
+      model_bytes_(g_.two_stage ? io::read_file(dir / kModelFileName, std::uint64_t{1} << 30)
+                                : std::vector<std::uint8_t>{}),
       server_(g_.config, ctx, expansion, key_id, threads) {
   refresh_blocks();
 }
@@ -71,6 +76,20 @@ std::vector<std::vector<std::uint8_t>> GalleryServer::search_batch(
   for (const search::EncryptedScores& s : server_.search_batch(probes, blocks_, timings))
     out.push_back(search::save_scores(g_.config, s));
   return out;
+}
+
+std::vector<std::uint8_t> GalleryServer::gather(std::span<const std::uint8_t> request) const {
+  if (!g_.two_stage) throw std::logic_error("a row request to a single-stage gallery");
+  const reduce::TwoStageLayout& l = g_.two_stage->layout;
+  const std::uint64_t param_id = g_.store.config().param_id;
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  const std::vector<std::uint64_t> slots =
+      search::load_candidate_request(request, param_id, blocks_.size() * l.rows.n);
+  std::vector<const std::uint8_t*> regions;
+  regions.reserve(blocks_.size());
+  for (const std::uint32_t* b : blocks_)
+    regions.push_back(reinterpret_cast<const std::uint8_t*>(b) + l.stage1_bytes());
+  return search::save_candidate_rows(param_id, search::gather_rows(l.rows, regions, slots));
 }
 
 AppendResult GalleryServer::append(std::span<const std::vector<std::uint8_t>> blocks,
@@ -180,6 +199,27 @@ void create_gallery(const std::filesystem::path& dir, const rlwe::Context& ctx,
                                                  .slots_per_block = static_cast<std::uint32_t>(c.n),
                                                  .search_config = search::save_config(c, ctx.id()),
                                                  .key_id = key_id});
+}
+
+void create_two_stage_gallery(const std::filesystem::path& dir, const rlwe::Context& ctx,
+                              const io::KeyId& key_id, std::span<const std::uint8_t> model,
+                              bool public_key_probes) {
+  using search::Encryption;
+  const std::shared_ptr<const reduce::Reducer> m = reduce::load_model(model, "the reduction model");
+  const search::SearchConfig c =
+      config_for(m->output_dim(), Encryption::kSecretKey,
+                 public_key_probes ? Encryption::kPublicKey : Encryption::kSecretKey);
+  const reduce::TwoStageConfig ts = reduce::make_two_stage_config(c, *m);
+  // The model goes in with the store (never a store without its model).
+  const store::GalleryStore::SideFile side{kModelFileName, reduce::save_model(*m)};
+  store::GalleryStore::create(
+      dir,
+      store::StoreConfig{.param_id = ctx.id(),
+                         .block_bytes = ts.layout.block_bytes(),
+                         .slots_per_block = static_cast<std::uint32_t>(c.n),
+                         .search_config = reduce::save_two_stage_config(ts, ctx.id()),
+                         .key_id = key_id},
+      {&side, 1});
 }
 
 }  // namespace veil::collection

@@ -24,12 +24,20 @@ struct AppendResult {
 
 class GalleryServer {
  public:
-  // Opens the single-stage store in `dir` for reading and writing. The
-  // store must belong to key set `key_id` (whose expansion keys these are).
+  // Opens the store in `dir` for reading and writing. The store must belong
+  // to key set `key_id` (whose expansion keys these are). A two-stage
+  // store is scanned at its stage-1 blocks and answers stage-2 row requests
+  // (gather); its model file must match the config (it is served to
+  // clients, which reduce their probes with it).
   GalleryServer(const std::filesystem::path& dir, rlwe::ContextPtr ctx,
                 const rlwe::GaloisKeys& expansion, const io::KeyId& key_id, std::size_t threads);
 
-  const search::SearchConfig& config() const { return g_.config; }
+  const search::SearchConfig& config() const { return g_.config; }  // stage 1 if two-stage
+  const std::optional<reduce::TwoStageConfig>& two_stage() const { return g_.two_stage; }
+  // A two-stage store's reduction model file, as stored.
+  const std::vector<std::uint8_t>& model_bytes() const { return model_bytes_; }
+  // The gallery's template dimension (the full one when two-stage).
+  std::size_t dimension() const { return g_.dimension(); }
   const store::StoreConfig& store_config() const { return g_.store.config(); }
 
   // A SearchQuery envelope in, a SearchResponse envelope out. Throws
@@ -43,6 +51,12 @@ class GalleryServer {
   search::EncryptedProbe parse_probe(std::span<const std::uint8_t> probe) const;
   std::vector<std::vector<std::uint8_t>> search_batch(
       std::span<const search::EncryptedProbe> probes, search::ScanTimings* timings = nullptr) const;
+
+  // Two-stage stage 2: a CandidateRequest envelope (search/rerank_wire.h)
+  // in, the CandidateRows envelope with those rows out. io::FormatError for
+  // a malformed request or a slot beyond the gallery; std::logic_error for a
+  // single-stage gallery.
+  std::vector<std::uint8_t> gather(std::span<const std::uint8_t> request) const;
 
   // GalleryBatch envelopes (wire.h), all checked (format, key set, size,
   // ids) before any is stored; durable when it returns. A refused append
@@ -63,6 +77,7 @@ class GalleryServer {
  private:
   void refresh_blocks();  // under the exclusive lock
   OpenGallery g_;
+  std::vector<std::uint8_t> model_bytes_;
   search::SearchServer server_;
   mutable std::shared_mutex mutex_;
   std::vector<const std::uint32_t*> blocks_;
@@ -76,5 +91,13 @@ class GalleryServer {
 void create_gallery(const std::filesystem::path& dir, const rlwe::Context& ctx,
                     const io::KeyId& key_id, std::size_t dimension, bool public_key_enroll,
                     bool public_key_probes);
+
+// The same for a two-stage gallery reduced by `model` (reduce::save_model
+// bytes; its input dimension is the templates'): enrolled with the secret
+// key, probes encrypted with public.key when asked. The model is written
+// beside the blocks.
+void create_two_stage_gallery(const std::filesystem::path& dir, const rlwe::Context& ctx,
+                              const io::KeyId& key_id, std::span<const std::uint8_t> model,
+                              bool public_key_probes);
 
 }  // namespace veil::collection

@@ -2,16 +2,30 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 
+#include "veil/io/elapsed.h"
 #include "veil/search/key_identity.h"
+#include "veil/search/rerank.h"
+#include "veil/search/rerank_wire.h"
 #include "veil/search/server.h"
 
 namespace veil::collection {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+using io::ms_since;
+
+// Ranked ids (and, when asked, cosines = score / unit rounded) of `m`.
+RankedAnswer to_answer(const std::vector<search::Match>& m, const SlotLookup& slots, double unit,
+                       bool with_scores) {
+  RankedAnswer a;
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    RankedHit h{i + 1, slots.id(m[i].index), slots.label(m[i].index), std::nullopt};
+    if (with_scores) h.cosine = std::round(m[i].score / unit / kScoreResolution) * kScoreResolution;
+    a.hits.push_back(std::move(h));
+  }
+  return a;
 }
 }  // namespace
 
@@ -79,15 +93,49 @@ RankedAnswer KeyHolder::rank(const search::SearchConfig& c, std::span<const std:
                              std::span<const std::uint8_t> scores, const SlotLookup& slots,
                              const RankQuery& q, RankTimings* timings) const {
   const std::vector<search::Match> m = matches(c, probe, scores, slots, q, timings);
-  const double unit = static_cast<double>(c.quant_scale) * c.quant_scale;
-  RankedAnswer a;
-  for (std::size_t i = 0; i < m.size(); ++i) {
-    RankedHit h{i + 1, slots.id(m[i].index), slots.label(m[i].index), std::nullopt};
-    if (q.with_scores)
-      h.cosine = std::round(m[i].score / unit / kScoreResolution) * kScoreResolution;
-    a.hits.push_back(std::move(h));
+  return to_answer(m, slots, static_cast<double>(c.quant_scale) * c.quant_scale, q.with_scores);
+}
+
+std::vector<std::uint64_t> KeyHolder::shortlist(const reduce::TwoStageConfig& c,
+                                                std::span<const std::uint8_t> probe,
+                                                std::span<const std::uint8_t> scores,
+                                                const SlotLookup& slots, std::size_t candidates,
+                                                RankTimings* timings) const {
+  if (candidates == 0 || candidates > search::kMaxCandidates) {
+    throw std::invalid_argument("two-stage search: K = " + std::to_string(candidates) +
+                                " candidates (1.." + std::to_string(search::kMaxCandidates) + ")");
   }
-  return a;
+  RankQuery q;
+  q.k = candidates;
+  const std::vector<search::Match> m = matches(c.layout.coarse, probe, scores, slots, q, timings);
+  std::vector<std::uint64_t> out;
+  out.reserve(m.size());
+  for (const search::Match& x : m) out.push_back(x.index);
+  return out;
+}
+
+RankedAnswer KeyHolder::rescore(const reduce::TwoStageConfig& c, std::span<const std::uint8_t> rows,
+                                std::span<const std::uint64_t> requested,
+                                std::span<const std::int16_t> full_probe, const SlotLookup& slots,
+                                const RankQuery& q) const {
+  const reduce::TwoStageLayout& l = c.layout;
+  if (full_probe.size() != l.rows.dimension) {
+    throw std::invalid_argument("two-stage search: a full probe of dimension " +
+                                std::to_string(full_probe.size()) + ", the gallery's is " +
+                                std::to_string(l.rows.dimension));
+  }
+  const search::CandidateRows got =
+      search::load_candidate_rows(rows, keys_.ctx->id(), l.rows, requested);
+  const search::RowCipher cipher(*keys_.ctx, *keys_.sk, l.rows);
+  // Every candidate scored; the threshold or top-k among the live ones.
+  std::vector<search::Match> m = cipher.rescore(got, full_probe, got.size());
+  const double unit = static_cast<double>(l.full_scale) * l.full_scale;
+  const auto min_score = q.threshold ? static_cast<std::int64_t>(std::ceil(*q.threshold * unit))
+                                     : std::numeric_limits<std::int64_t>::min();
+  std::erase_if(
+      m, [&](const search::Match& x) { return !slots.live(x.index) || x.score < min_score; });
+  if (!q.threshold && m.size() > q.k) m.resize(q.k);
+  return to_answer(m, slots, unit, q.with_scores);
 }
 
 }  // namespace veil::collection

@@ -14,6 +14,7 @@
 
 #include "veil/collection/keys.h"
 #include "veil/collection/wire.h"
+#include "veil/reduce/two_stage_config.h"
 #include "veil/search/config.h"
 #include "veil/search/key_holder.h"
 #include "veil/search/probe.h"
@@ -79,6 +80,24 @@ class KeyHolder {
   RankedAnswer rank(const search::SearchConfig& c, std::span<const std::uint8_t> probe,
                     std::span<const std::uint8_t> scores, const SlotLookup& slots,
                     const RankQuery& q, RankTimings* timings = nullptr) const;
+
+  // Two-stage galleries, in two calls (a key service's Shortlist and
+  // Rescore). Step 1: the `candidates` (K) best live stage-1 slots, best
+  // first: the rows the key holder asks the server for (the server learns
+  // which K slots these are, never their scores).
+  std::vector<std::uint64_t> shortlist(const reduce::TwoStageConfig& c,
+                                       std::span<const std::uint8_t> probe,
+                                       std::span<const std::uint8_t> scores,
+                                       const SlotLookup& slots, std::size_t candidates,
+                                       RankTimings* timings = nullptr) const;
+  // Step 2: `rows` (a CandidateRows envelope answering exactly `requested`)
+  // decrypted and scored against the full probe (quantised at the config's
+  // full scale); top-k or the threshold among them, as rank() releases
+  // them, cosines at the full scale. io::FormatError for bad rows.
+  RankedAnswer rescore(const reduce::TwoStageConfig& c, std::span<const std::uint8_t> rows,
+                       std::span<const std::uint64_t> requested,
+                       std::span<const std::int16_t> full_probe, const SlotLookup& slots,
+                       const RankQuery& q) const;
 
   const KeyDir& keys() const { return keys_; }
 

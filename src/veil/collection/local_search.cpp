@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "veil/collection/gallery.h"
+#include "veil/io/elapsed.h"
 #include "veil/search/probe.h"
 #include "veil/search/server.h"
 
@@ -12,9 +13,7 @@ namespace veil::collection {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+using io::ms_since;
 }  // namespace
 
 namespace {

@@ -99,6 +99,8 @@ std::string to_string(ObjectType type) {
       return "SlotTable";
     case ObjectType::RankedAnswer:
       return "RankedAnswer";
+    case ObjectType::FullProbe:
+      return "FullProbe";
   }
   return "unknown";
 }

@@ -50,6 +50,7 @@ enum class ObjectType : std::uint16_t {
   // The service roles (collection/wire.h).
   SlotTable = 19,     // the server's slot -> id table, for the key holder
   RankedAnswer = 20,  // the key holder's top-k ids (scores only when asked)
+  FullProbe = 21,     // a two-stage probe at full dimension, sealed to the key holder
 };
 
 // "Ciphertext", ...; "unknown" for a value outside the enumeration.

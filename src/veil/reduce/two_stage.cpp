@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "veil/io/elapsed.h"
 #include "veil/search/quantize.h"
 #include "veil/search/rerank_wire.h"
 
@@ -14,9 +15,7 @@ namespace veil::reduce {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+using io::ms_since;
 
 data::Matrix one_row(std::span<const float> v) {
   data::Matrix m;

@@ -16,55 +16,11 @@ namespace {
 
 constexpr char kRowKeyLabel[] = "veil stage-2 rows v1";
 
-void check_layout(const RowLayout& l) {
-  if (l.n == 0 || l.dimension == 0 || l.dimension > kMaxRowDimension) {
-    throw std::invalid_argument("stage-2 rows: dimension " + std::to_string(l.dimension) +
-                                " and slots " + std::to_string(l.n) + " (expected 1.." +
-                                std::to_string(kMaxRowDimension) + " dimensions, >= 1 slot)");
-  }
-}
-
-std::uint64_t header_dimension(const std::uint8_t* region) {
-  std::uint64_t d = 0;
-  for (int i = 0; i < 8; ++i) d |= std::uint64_t{region[kRowNonceBytes + i]} << (8 * i);
-  return d;
-}
-
 }  // namespace
-
-CandidateRows gather_rows(const RowLayout& layout, std::span<const std::uint8_t* const> regions,
-                          std::span<const std::uint64_t> candidates) {
-  check_layout(layout);
-  const std::uint64_t total = static_cast<std::uint64_t>(regions.size()) * layout.n;
-  for (std::uint64_t idx : candidates) {
-    if (idx >= total) {
-      throw std::invalid_argument("stage-2 rows: candidate " + std::to_string(idx) +
-                                  " beyond the gallery's " + std::to_string(total) + " slots");
-    }
-  }
-  CandidateRows out;
-  out.dimension = layout.dimension;
-  out.index.assign(candidates.begin(), candidates.end());
-  out.nonces.resize(candidates.size() * kRowNonceBytes);
-  out.rows.resize(candidates.size() * layout.dimension);
-  for (std::size_t i = 0; i < candidates.size(); ++i) {
-    const std::uint8_t* region = regions[candidates[i] / layout.n];
-    if (header_dimension(region) != layout.dimension) {
-      throw std::invalid_argument(
-          "stage-2 rows: block " + std::to_string(candidates[i] / layout.n) + " holds " +
-          std::to_string(header_dimension(region)) + "-dimensional rows, expected " +
-          std::to_string(layout.dimension));
-    }
-    std::memcpy(out.nonces.data() + i * kRowNonceBytes, region, kRowNonceBytes);
-    std::memcpy(out.rows.data() + i * layout.dimension,
-                region + layout.row_offset(candidates[i] % layout.n), layout.dimension);
-  }
-  return out;
-}
 
 RowCipher::RowCipher(const rlwe::Context& ctx, const rlwe::SecretKey& sk, RowLayout layout)
     : layout_(layout) {
-  check_layout(layout_);
+  check_row_layout(layout_);
   rlwe::require_param_id(sk.param_id, ctx.id(), "stage-2 rows: secret key");
   ring::ensure_sodium();
   crypto_generichash_state st;

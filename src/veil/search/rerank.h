@@ -43,6 +43,9 @@ struct RowLayout {
   std::size_t row_offset(std::size_t slot) const { return kRowHeaderBytes + slot * dimension; }
 };
 
+// std::invalid_argument unless 1 <= dimension <= kMaxRowDimension and n >= 1.
+void check_row_layout(const RowLayout& l);
+
 // What the server returns for stage 2: the requested rows, in request order.
 struct CandidateRows {
   std::size_t dimension = 0;

@@ -322,8 +322,17 @@ std::string random_hex(std::size_t bytes) {
 
 }  // namespace
 
-GalleryStore GalleryStore::create(const fs::path& dir_in, const StoreConfig& config) {
+GalleryStore GalleryStore::create(const fs::path& dir_in, const StoreConfig& config,
+                                  std::span<const SideFile> side_files) {
   validate(config);
+  for (const SideFile& f : side_files) {
+    const fs::path name(f.name);
+    if (f.name.empty() || name.has_parent_path() || f.name[0] == '.' ||
+        f.name.rfind(kIndexFile, 0) == 0 || f.name == kManifestFile || f.name == kRemovalLogFile ||
+        f.name.rfind("seg", 0) == 0) {
+      throw std::invalid_argument("store side file name '" + f.name + "'");
+    }
+  }
   if (sodium_init() < 0) throw StoreError("libsodium failed to initialise");
   crash_point(0);
   const fs::path dir = store_path(dir_in);
@@ -368,6 +377,7 @@ GalleryStore GalleryStore::create(const fs::path& dir_in, const StoreConfig& con
     auto log = encode_removal_log_header(config.key_id);
     write_new_file(tmp / kRemovalLogFile, log);
     crash_point(4);
+    for (const SideFile& f : side_files) write_new_file(tmp / f.name, f.bytes);
     write_new_file(tmp / kManifestFile, manifest);
     crash_point(5);
     fsync_dir(tmp);

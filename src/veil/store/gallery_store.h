@@ -146,7 +146,15 @@ class GalleryStore {
   // empty one, and the next create or read-write open of `dir` removes the
   // temporary directories of killed creates. Fails if `dir` exists and is
   // not an empty directory, or if config.key_id is empty.
-  static GalleryStore create(const std::filesystem::path& dir, const StoreConfig& config);
+  // `side_files` (plain names, not the store's own) are written into the
+  // store before it appears, so they are there whenever it is (a two-stage
+  // gallery's reduction model).
+  struct SideFile {
+    std::string name;
+    std::vector<std::uint8_t> bytes;
+  };
+  static GalleryStore create(const std::filesystem::path& dir, const StoreConfig& config,
+                             std::span<const SideFile> side_files = {});
 
   // Opens an existing store. Checks the manifest (against the copy in the
   // index), the index, and every segment's header, key id and size (not the

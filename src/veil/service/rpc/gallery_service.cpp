@@ -2,6 +2,9 @@
 
 #include <mutex>
 
+#include "veil/collection/gallery.h"
+#include "veil/io/elapsed.h"
+#include "veil/reduce/model.h"
 #include "veil/search/config.h"
 #include "veil/service/rpc/status.h"
 
@@ -9,12 +12,11 @@ namespace veil::service {
 
 namespace fs = std::filesystem;
 using Steady = std::chrono::steady_clock;
+using collection::kDefaultCandidates;
 
 namespace {
 
-double ms_since(Steady::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Steady::now() - t0).count();
-}
+using io::ms_since;
 
 std::span<const std::uint8_t> as_bytes(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
@@ -145,10 +147,23 @@ grpc::Status GalleryService::CreateCollection(grpc::ServerContext* ctx,
       }
     }
     const fs::path dir = o_.data_dir / req->collection();
-    collection::create_gallery(dir, *keys_.ctx, keys_.key_id, req->dimension(),
-                               req->public_key_enroll(), req->public_key_probes());
+    if (!req->reduction_model().empty()) {
+      if (req->public_key_enroll()) {
+        throw StatusError(grpc::StatusCode::INVALID_ARGUMENT,
+                          "a two-stage collection is enrolled with the secret key (its stage-2 "
+                          "rows are keyed from it): public_key_enroll is not possible");
+      }
+      const auto model = reduce::load_model(as_bytes(req->reduction_model()), "reduction_model",
+                                            std::size_t{req->dimension()});
+      collection::create_two_stage_gallery(dir, *keys_.ctx, keys_.key_id,
+                                           reduce::save_model(*model), req->public_key_probes());
+    } else {
+      collection::create_gallery(dir, *keys_.ctx, keys_.key_id, req->dimension(),
+                                 req->public_key_enroll(), req->public_key_probes());
+    }
     auto e = open_entry(dir);
-    set_bytes(reply->mutable_search_config(), e->server->store_config().search_config);
+    set_bytes(reply->mutable_search_config(),
+              search::save_config(e->server->config(), keys_.ctx->id()));
     reply->set_key_id(keys_.key_id.hex());
     std::unique_lock<std::shared_mutex> lock(mutex_);
     entries_[req->collection()] = std::move(e);
@@ -217,11 +232,36 @@ grpc::Status GalleryService::Search(grpc::ServerContext* ctx, const veil::v1::Se
     if (req->has_threshold() && !(req->threshold() >= -1.0 && req->threshold() <= 1.0)) {
       throw StatusError(grpc::StatusCode::INVALID_ARGUMENT, "threshold outside [-1, 1]");
     }
+    const bool two_stage = e->server->two_stage().has_value();
+    const std::uint32_t K = req->candidates() ? req->candidates() : kDefaultCandidates;
+    if (two_stage) {
+      if (req->sealed_probe().empty()) {
+        throw StatusError(grpc::StatusCode::INVALID_ARGUMENT,
+                          "a two-stage collection needs the sealed full probe (sealed_probe)");
+      }
+      if (!req->has_threshold() && K < req->k()) {
+        throw StatusError(grpc::StatusCode::INVALID_ARGUMENT,
+                          "K = " + std::to_string(K) + " candidates for the top " +
+                              std::to_string(req->k()) + " (expected K >= k)");
+      }
+    } else if (req->candidates() || !req->sealed_probe().empty()) {
+      throw StatusError(grpc::StatusCode::INVALID_ARGUMENT,
+                        "candidates and sealed_probe are for two-stage collections; '" +
+                            req->collection() + "' is single-stage");
+    }
     search::EncryptedProbe probe = e->server->parse_probe(as_bytes(req->probe()));
     check_not_cancelled(*ctx);
     BatchResult b = e->batcher->submit(std::move(probe));
     check_not_cancelled(*ctx);
     std::shared_ptr<const collection::SlotTable> table = e->server->slot_table();
+    reply->set_server_ms(b.server_ms);
+    reply->set_batch(static_cast<std::uint32_t>(b.batch));
+    batch = b.batch;
+    if (two_stage) {
+      reply->set_sealed_answer(
+          two_stage_answer(*ctx, *e, *req, caller, K, std::move(b.scores), *table, reply));
+      return grpc::Status::OK;
+    }
     RankCall call;
     call.collection = req->collection();
     call.caller = caller.name;
@@ -235,10 +275,7 @@ grpc::Status GalleryService::Search(grpc::ServerContext* ctx, const veil::v1::Se
     double key_ms = 0;
     reply->set_sealed_answer(
         key_service_->rank(call, *table, e->server->store_config().param_id, &key_ms));
-    reply->set_server_ms(b.server_ms);
     reply->set_key_service_ms(key_ms);
-    reply->set_batch(static_cast<std::uint32_t>(b.batch));
-    batch = b.batch;
     return grpc::Status::OK;
   });
   AuditEvent e = event(audit_action::kSearch, caller, req->collection());
@@ -247,6 +284,43 @@ grpc::Status GalleryService::Search(grpc::ServerContext* ctx, const veil::v1::Se
   e.ms = ms_since(t0);
   audit(*ctx, e, s);
   return s;
+}
+
+std::string GalleryService::two_stage_answer(const grpc::ServerContext& ctx, const Entry& e,
+                                             const veil::v1::SearchRequest& req,
+                                             const Caller& caller, std::uint32_t candidates,
+                                             std::vector<std::uint8_t> scores,
+                                             const collection::SlotTable& table,
+                                             veil::v1::SearchReply* reply) const {
+  const collection::GalleryServer& g = *e.server;
+  const std::vector<std::uint8_t> config = g.store_config().search_config;
+  ShortlistCall sc;
+  sc.collection = req.collection();
+  sc.caller = caller.name;
+  sc.two_stage_config = config;
+  sc.probe.assign(req.probe().begin(), req.probe().end());
+  sc.scores = std::move(scores);
+  sc.candidates = candidates;
+  sc.sealed_probe = req.sealed_probe();
+  double shortlist_ms = 0, rescore_ms = 0;
+  RescoreCall rc;
+  rc.shortlist = key_service_->shortlist(sc, table, g.store_config().param_id, &shortlist_ms);
+  check_not_cancelled(ctx);
+  // Stage 2: the K rows the key service asked for (the server learns which).
+  const auto t = Steady::now();
+  rc.rows = g.gather(as_bytes(rc.shortlist.request));
+  reply->set_server_ms(reply->server_ms() + ms_since(t));
+  rc.collection = req.collection();
+  rc.caller = caller.name;
+  rc.two_stage_config = config;
+  rc.sealed_probe = req.sealed_probe();
+  rc.k = req.k();
+  if (req.has_threshold()) rc.threshold = req.threshold();
+  rc.with_scores = req.with_scores();
+  rc.reply_key = req.reply_key();
+  std::string sealed = key_service_->rescore(rc, table, &rescore_ms);
+  reply->set_key_service_ms(shortlist_ms + rescore_ms);
+  return sealed;
 }
 
 grpc::Status GalleryService::Delete(grpc::ServerContext* ctx, const veil::v1::DeleteRequest* req,
@@ -301,13 +375,25 @@ grpc::Status GalleryService::Info(grpc::ServerContext* ctx, const veil::v1::Coll
     std::shared_ptr<Entry> e = find(req->collection());
     const store::InfoReport r = e->server->info();
     reply->set_collection(req->collection());
-    set_bytes(reply->mutable_search_config(), e->server->store_config().search_config);
+    // Stage 1's configuration when two-stage (the whole one follows).
+    set_bytes(reply->mutable_search_config(),
+              search::save_config(e->server->config(), keys_.ctx->id()));
     reply->set_key_id(r.key_id.hex());
     reply->set_blocks(r.blocks);
     reply->set_live(r.live);
     reply->set_tombstoned(r.tombstoned);
     reply->set_bytes_at_rest(r.segment_bytes + r.index_bytes);
-    reply->set_dimension(static_cast<std::uint32_t>(e->server->config().dimension));
+    reply->set_dimension(static_cast<std::uint32_t>(e->server->dimension()));
+    if (e->server->two_stage()) {
+      set_bytes(reply->mutable_two_stage_config(), e->server->store_config().search_config);
+      set_bytes(reply->mutable_reduction_model(), e->server->model_bytes());
+      // Left out while the key service is unreachable: enrollers need no
+      // seal key, and a searcher is told why it has none.
+      try {
+        reply->set_seal_key(key_service_->seal_key());
+      } catch (const StatusError&) {
+      }
+    }
     return grpc::Status::OK;
   });
   if (!s.ok()) audit(*ctx, event(audit_action::kInfo, caller, req->collection()), s);

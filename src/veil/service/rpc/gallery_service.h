@@ -66,6 +66,13 @@ class GalleryService final : public veil::v1::Gallery::Service {
   // Sets `caller` (also when refused: the audit log names who) or throws.
   void authorize(Caller& caller, const grpc::ServerContext& ctx, Role role,
                  const std::string& collection) const;
+  // A two-stage search after stage 1: Shortlist at the key service, the
+  // rows it asked for, Rescore; the sealed answer.
+  std::string two_stage_answer(const grpc::ServerContext& ctx, const Entry& e,
+                               const veil::v1::SearchRequest& req, const Caller& caller,
+                               std::uint32_t candidates, std::vector<std::uint8_t> scores,
+                               const collection::SlotTable& table,
+                               veil::v1::SearchReply* reply) const;
   // `e` with the outcome of `s` and the peer of `ctx` filled in.
   void audit(const grpc::ServerContext& ctx, AuditEvent e, const grpc::Status& s) const;
 

@@ -1,5 +1,6 @@
 #include "veil/service/rpc/remote_client.h"
 
+#include "veil/io/elapsed.h"
 #include "veil/service/rpc/channel.h"
 #include "veil/service/rpc/status.h"
 
@@ -7,9 +8,7 @@ namespace veil::service {
 
 namespace {
 using Steady = std::chrono::steady_clock;
-double ms_since(Steady::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Steady::now() - t0).count();
-}
+using io::ms_since;
 // Enroll messages stay well under the message limit.
 constexpr std::size_t kEnrollMessageBytes = 32u << 20;
 
@@ -22,6 +21,18 @@ RemoteInfo to_info(const veil::v1::InfoReply& r) {
   i.live = r.live();
   i.tombstoned = r.tombstoned();
   i.bytes_at_rest = r.bytes_at_rest();
+  i.dimension = r.dimension();
+  if (!r.two_stage_config().empty()) {
+    const std::span<const std::uint8_t> ts(
+        reinterpret_cast<const std::uint8_t*>(r.two_stage_config().data()),
+        r.two_stage_config().size());
+    i.two_stage = reduce::load_two_stage_config(ts);
+    i.model = reduce::load_model({reinterpret_cast<const std::uint8_t*>(r.reduction_model().data()),
+                                  r.reduction_model().size()},
+                                 "the server's reduction model");
+    reduce::check_model(*i.two_stage, *i.model);
+    i.seal_key.assign(r.seal_key().begin(), r.seal_key().end());
+  }
   return i;
 }
 }  // namespace
@@ -37,7 +48,8 @@ void RemoteGallery::prepare(grpc::ClientContext& ctx) const {
 }
 
 RemoteInfo RemoteGallery::create(const std::string& collection, std::uint32_t dimension,
-                                 bool public_key_enroll, bool public_key_probes) {
+                                 bool public_key_enroll, bool public_key_probes,
+                                 std::span<const std::uint8_t> reduction_model) {
   grpc::ClientContext ctx;
   prepare(ctx);
   veil::v1::CreateRequest req;
@@ -45,6 +57,8 @@ RemoteInfo RemoteGallery::create(const std::string& collection, std::uint32_t di
   req.set_dimension(dimension);
   req.set_public_key_enroll(public_key_enroll);
   req.set_public_key_probes(public_key_probes);
+  req.set_reduction_model(reinterpret_cast<const char*>(reduction_model.data()),
+                          reduction_model.size());
   veil::v1::CreateReply reply;
   grpc::Status s = stub_->CreateCollection(&ctx, req, &reply);
   if (!s.ok()) throw_status(s, "create " + collection);
@@ -65,8 +79,8 @@ RemoteInfo RemoteGallery::info(const std::string& collection) {
   return i;
 }
 
-const RemoteInfo& RemoteGallery::cached_info(const std::string& collection) {
-  {
+const RemoteInfo& RemoteGallery::cached_info(const std::string& collection, bool refresh) {
+  if (!refresh) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = info_.find(collection);
     if (it != info_.end()) return it->second;
@@ -100,14 +114,19 @@ RemoteEnrollResult RemoteGallery::enroll(
     bytes = 0;
     if (open && progress) progress(done, total);
   };
-  client.encrypt_blocks(i.config, in, threads, [&](std::vector<std::uint8_t>&& b) {
+  auto send = [&](std::vector<std::uint8_t>&& b) {
     if (bytes + b.size() > kEnrollMessageBytes ||
         (blocks_per_message && static_cast<std::size_t>(chunk.blocks_size()) >= blocks_per_message))
       flush();
     chunk.add_blocks(reinterpret_cast<const char*>(b.data()), b.size());
     bytes += b.size();
     pending += std::min(i.config.n, total - done - pending);
-  });
+  };
+  if (i.two_stage) {
+    client.encrypt_two_stage_blocks(*i.two_stage, i.model, in, threads, send);
+  } else {
+    client.encrypt_blocks(i.config, in, threads, send);
+  }
   flush();
   writer->WritesDone();
   grpc::Status s = writer->Finish();
@@ -116,12 +135,30 @@ RemoteEnrollResult RemoteGallery::enroll(
 }
 
 RemoteAnswer RemoteGallery::search(const std::string& collection, const collection::Client& client,
-                                   std::span<const float> probe, const collection::RankQuery& q) {
+                                   std::span<const float> probe, const collection::RankQuery& q,
+                                   std::size_t candidates) {
   const auto t0 = Steady::now();
-  const RemoteInfo& i = cached_info(collection);
-  const std::vector<std::uint8_t> wire = client.encrypt_probe(i.config, probe);
-  collection::ReplyKey reply_key;
+  const RemoteInfo* i = &cached_info(collection);
+  if (i->two_stage && i->seal_key.empty()) {
+    i = &cached_info(collection, true);  // the key service may be back
+    if (i->seal_key.empty()) {
+      throw std::runtime_error("search " + collection +
+                               ": the server cannot reach the key service for its seal key "
+                               "(a two-stage search needs it)");
+    }
+  }
   veil::v1::SearchRequest req;
+  std::vector<std::uint8_t> wire;
+  if (i->two_stage) {
+    collection::Client::TwoStageProbe p =
+        client.encrypt_two_stage_probe(*i->two_stage, *i->model, probe, i->seal_key);
+    wire = std::move(p.probe);
+    req.set_sealed_probe(reinterpret_cast<const char*>(p.sealed_full.data()), p.sealed_full.size());
+  } else {
+    wire = client.encrypt_probe(i->config, probe);
+  }
+  req.set_candidates(static_cast<std::uint32_t>(candidates));
+  collection::ReplyKey reply_key;
   req.set_collection(collection);
   req.set_probe(reinterpret_cast<const char*>(wire.data()), wire.size());
   req.set_k(static_cast<std::uint32_t>(q.k));
