@@ -21,6 +21,8 @@ new_token "$WORK/ks-tokens" serve server '*'
 new_token "$WORK/tokens" admin admin '*'
 new_token "$WORK/tokens" enroller enroll people
 new_token "$WORK/tokens" searcher search people
+new_token "$WORK/tokens" enroller2 enroll people2
+new_token "$WORK/tokens" searcher2 search people2
 "$BIN/veil" token list "$WORK/tokens"
 mkdir -p "$WORK/data"
 
@@ -41,6 +43,13 @@ client searcher info people
 step "client: search; the key service returns only the top-k ids, sealed to this client"
 echo "true matches:"; cat "$WORK/gen/truth.txt"
 client searcher search people --keys "$WORK/keys" --probe "$WORK/gen/probes.npy" -k 3
+step "a two-stage collection: stage 1 scans 16-d PCA-reduced templates, the key service re-scores the best K in full"
+"$BIN/veil" fit-reduction --method pca --input "$WORK/gen/gallery.npy" --dimension 16 \
+  --out "$WORK/pca16.vrm" >/dev/null
+client admin create people2 --dimension 64 --reduce-model "$WORK/pca16.vrm"
+client enroller2 enroll people2 --keys "$WORK/keys" --input "$WORK/gen/gallery.npy" --quiet
+client searcher2 search people2 --keys "$WORK/keys" --probe "$WORK/gen/probes.npy" -k 3 \
+  --candidates 200
 step "a search token cannot delete; no token is no call"
 client searcher delete people gallery:1 2>&1 | tail -1 || true
 "$BIN/veil" client info people --server "127.0.0.1:$SERVE_PORT" --ca "$WORK/certs/ca.pem" 2>&1 |
