@@ -19,6 +19,8 @@ new_token "$WORK/tokens" admin admin '*'
 new_token "$WORK/tokens" enroller enroll faces
 new_token "$WORK/tokens" searcher search faces
 new_token "$WORK/tokens" other search other
+new_token "$WORK/tokens" enroller2 enroll faces2
+new_token "$WORK/tokens" searcher2 search faces2
 mkdir -p "$WORK/data"
 
 # The search server must never hold the secret key.
@@ -58,6 +60,29 @@ client searcher search faces --keys "$WORK/keys" --probe "$WORK/gen/probes.npy" 
   --json | jq -e '[.[].hits[].cosine] | all(. * 100 | (. - round) | fabs < 1e-6)' >/dev/null ||
   fail "released cosines are not rounded to 0.01"
 
+# A two-stage collection (PCA to 16-d for stage 1, the best K re-scored in
+# full by the key service): the remote ids equal `veil search` over a local
+# two-stage store of the same templates and model.
+"$BIN/veil" fit-reduction --method pca --input "$WORK/gen/gallery.npy" --dimension 16 \
+  --out "$WORK/pca16.vrm" >/dev/null
+client admin create faces2 --dimension 64 --reduce-model "$WORK/pca16.vrm" | grep -q "two-stage" ||
+  fail "faces2 is not two-stage"
+client enroller2 enroll faces2 --keys "$WORK/keys" --input "$WORK/gen/gallery.npy" --quiet
+client searcher2 search faces2 --keys "$WORK/keys" --probe "$WORK/gen/probes.npy" -k 5 \
+  --candidates 300 --json >"$WORK/remote2.json"
+"$BIN/veil" enroll "$WORK/local2" --keys "$WORK/keys" --input "$WORK/gen/gallery.npy" \
+  --reduce "$WORK/pca16.vrm" --quiet
+"$BIN/veil" search "$WORK/local2" --keys "$WORK/keys" --probe "$WORK/gen/probes.npy" -k 5 \
+  --candidates 300 --json >"$WORK/local2.json"
+jq -r '.[].hits[].id' "$WORK/remote2.json" >"$WORK/remote2.ids"
+jq -r '.[].matches[].id' "$WORK/local2.json" >"$WORK/local2.ids"
+[ "$(wc -l <"$WORK/remote2.ids")" -eq 20 ] || fail "expected 20 two-stage remote hits"
+diff "$WORK/remote2.ids" "$WORK/local2.ids" || fail "two-stage remote and local ids differ"
+jq -r '.[].hits[0].id' "$WORK/remote2.json" | diff "$WORK/gen/truth.txt" - ||
+  fail "two-stage top-1 is not the true match"
+fails INVALID_ARGUMENT client searcher search faces --keys "$WORK/keys" \
+  --probe "$WORK/gen/probes.npy" --candidates 100
+
 # Auth: each refusal has its status, and the audit log counts them.
 denied=0 unauth=0
 "$BIN/veil" client search faces --server "127.0.0.1:$SERVE_PORT" --ca "$WORK/certs/ca.pem" \
@@ -73,7 +98,7 @@ fails PERMISSION_DENIED client enroller search faces --keys "$WORK/keys" \
 denied=$((denied + 1))
 fails PERMISSION_DENIED client other search faces --keys "$WORK/keys" --probe "$WORK/gen/probes.npy"
 denied=$((denied + 1))
-fails PERMISSION_DENIED client searcher create faces2 --dimension 64
+fails PERMISSION_DENIED client searcher create faces3 --dimension 64
 denied=$((denied + 1))
 fails PERMISSION_DENIED client searcher delete faces gallery:1
 denied=$((denied + 1))

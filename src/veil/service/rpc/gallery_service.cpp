@@ -272,10 +272,11 @@ grpc::Status GalleryService::Search(grpc::ServerContext* ctx, const veil::v1::Se
     if (req->has_threshold()) call.threshold = req->threshold();
     call.with_scores = req->with_scores();
     call.reply_key = req->reply_key();
-    double key_ms = 0;
-    reply->set_sealed_answer(
-        key_service_->rank(call, *table, e->server->store_config().param_id, &key_ms));
+    double key_ms = 0, key_expand_ms = 0;
+    reply->set_sealed_answer(key_service_->rank(call, *table, e->server->store_config().param_id,
+                                                &key_ms, &key_expand_ms));
     reply->set_key_service_ms(key_ms);
+    reply->set_key_service_expand_ms(key_expand_ms);
     return grpc::Status::OK;
   });
   AuditEvent e = event(audit_action::kSearch, caller, req->collection());

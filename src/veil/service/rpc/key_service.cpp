@@ -139,8 +139,10 @@ grpc::Status KeyService::Rank(grpc::ServerContext* ctx, const veil::v1::RankRequ
         rank_query(req->k(), req->has_threshold(), req->threshold(), req->with_scores(), o_.max_k);
     auto table = table_at(req->collection(), req->table_version());
     if (q.with_scores) charge_scores(req->caller());
+    collection::RankTimings rt;
     collection::RankedAnswer a = holder_.rank(c, as_bytes(req->probe()), as_bytes(req->scores()),
-                                              collection::TableLookup(*table), q);
+                                              collection::TableLookup(*table), q, &rt);
+    reply->set_expand_ms(rt.prepare_ms);
     set_sealed(reply, a, o_.max_k, req->reply_key());
     reply->set_ms(ms_since(t0));
     return grpc::Status::OK;

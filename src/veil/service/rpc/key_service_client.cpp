@@ -49,7 +49,7 @@ grpc::Status KeyServiceClient::with_table(const std::string& collection,
 }
 
 std::string KeyServiceClient::rank(const RankCall& call, const collection::SlotTable& table,
-                                   std::uint64_t param_id, double* ms) {
+                                   std::uint64_t param_id, double* ms, double* expand_ms) {
   veil::v1::RankRequest req;
   req.set_collection(call.collection);
   set(req.mutable_search_config(), call.search_config);
@@ -70,6 +70,7 @@ std::string KeyServiceClient::rank(const RankCall& call, const collection::SlotT
   });
   if (!s.ok()) fail(s);
   if (ms) *ms = reply.ms();
+  if (expand_ms) *expand_ms = reply.expand_ms();
   return reply.sealed_answer();
 }
 

@@ -53,8 +53,10 @@ class KeyServiceClient {
                    std::string token);
   // The sealed answer. `table` is the collection's current slot table.
   // Throws StatusError with the key service's status.
+  // `ms`: the key service's time, `expand_ms` the part of it spent
+  // expanding the probe.
   std::string rank(const RankCall& call, const collection::SlotTable& table, std::uint64_t param_id,
-                   double* ms = nullptr);
+                   double* ms = nullptr, double* expand_ms = nullptr);
   ShortlistAnswer shortlist(const ShortlistCall& call, const collection::SlotTable& table,
                             std::uint64_t param_id, double* ms = nullptr);
   // The sealed answer. A table changed since the shortlist is ABORTED.

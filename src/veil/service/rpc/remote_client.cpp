@@ -178,6 +178,7 @@ RemoteAnswer RemoteGallery::search(const std::string& collection, const collecti
       reply_key.open({reinterpret_cast<const std::uint8_t*>(sealed.data()), sealed.size()}).hits;
   a.server_ms = reply.server_ms();
   a.key_service_ms = reply.key_service_ms();
+  a.key_service_expand_ms = reply.key_service_expand_ms();
   a.batch = reply.batch();
   a.probe_bytes = wire.size();
   a.total_ms = ms_since(t0);

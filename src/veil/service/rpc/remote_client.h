@@ -44,6 +44,7 @@ struct RemoteInfo {
 struct RemoteAnswer {
   std::vector<collection::RankedHit> hits;
   double total_ms = 0, server_ms = 0, key_service_ms = 0;
+  double key_service_expand_ms = 0;  // of key_service_ms (single-stage searches)
   std::uint32_t batch = 0;
   std::size_t probe_bytes = 0;
 };
