@@ -71,7 +71,10 @@ std::vector<search::Match> KeyHolder::matches(const search::SearchConfig& c,
   } else {
     const search::EncryptedProbe probe = search::load_probe(c, *keys_.ctx, probe_bytes);
     search::require_key(probe.key_id, keys_.key_id, "probe");
-    key = pc.decryptor.prepare(pc.expander.expand(probe, threads_), threads_);
+    const auto te = Clock::now();
+    const search::Words expanded_here = pc.expander.expand(probe, threads_);
+    if (timings) timings->expand_ms = ms_since(te);
+    key = pc.decryptor.prepare(expanded_here, threads_);
   }
   if (timings) timings->prepare_ms = ms_since(t0);
   t0 = Clock::now();

@@ -57,7 +57,9 @@ class StaleTableError : public std::runtime_error {
 };
 
 struct RankTimings {
-  double prepare_ms = 0, decrypt_ms = 0;
+  // prepare: reading the response and making the probe key, including
+  // expand: the key holder's own expansion of the probe (0 when given one).
+  double prepare_ms = 0, decrypt_ms = 0, expand_ms = 0;
 };
 
 class KeyHolder {

@@ -142,7 +142,7 @@ grpc::Status KeyService::Rank(grpc::ServerContext* ctx, const veil::v1::RankRequ
     collection::RankTimings rt;
     collection::RankedAnswer a = holder_.rank(c, as_bytes(req->probe()), as_bytes(req->scores()),
                                               collection::TableLookup(*table), q, &rt);
-    reply->set_expand_ms(rt.prepare_ms);
+    reply->set_expand_ms(rt.expand_ms);
     set_sealed(reply, a, o_.max_k, req->reply_key());
     reply->set_ms(ms_since(t0));
     return grpc::Status::OK;
