@@ -78,16 +78,7 @@ Client::TwoStageProbe Client::encrypt_two_stage_probe(
   }
   reduce::check_model(c, model);
   const search::QuantizedRows full = search::quantize_rows(probe, probe.size(), l.full_scale);
-  data::Matrix one{1, probe.size(), {probe.begin(), probe.end()}};
-  const data::Matrix reduced = model.apply(one);
-  search::QuantizedRows coarse;
-  try {
-    coarse = search::quantize_rows(reduced.values, reduced.cols, l.coarse.quant_scale);
-  } catch (const search::InputError&) {
-    throw std::runtime_error(
-        "the reduction model maps the probe to a zero or non-finite vector (stage 1 cannot "
-        "score it)");
-  }
+  const search::QuantizedRows coarse = reduce::reduce_probe(model, probe, l.coarse.quant_scale);
   TwoStageProbe out;
   out.probe = encrypt_quantized(l.coarse, coarse.row(0));
   FullProbe f{keys_.key_id, full.values};

@@ -10,6 +10,7 @@
 #include "veil/io/envelope.h"
 #include "veil/io/errors.h"
 #include "veil/ring/xof.h"
+#include "veil/rlwe/secret_digest.h"
 
 namespace veil::collection {
 
@@ -45,16 +46,8 @@ std::vector<std::uint8_t> seal_full_probe(std::uint64_t param_id, const FullProb
 SealKey::SealKey(const rlwe::SecretKey& sk) {
   static_assert(kSealKeySize == crypto_box_PUBLICKEYBYTES);
   static_assert(sizeof sk_ == crypto_box_SECRETKEYBYTES);
-  ring::ensure_sodium();
-  std::array<std::uint8_t, crypto_box_SEEDBYTES> seed{};
-  crypto_generichash_state st;
-  crypto_generichash_init(&st, nullptr, 0, seed.size());
-  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kSealKeyLabel),
-                            sizeof kSealKeyLabel);
-  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(sk.s.limb(0)),
-                            sk.s.n() * sizeof(std::uint64_t));
-  crypto_generichash_final(&st, seed.data(), seed.size());
-  sodium_memzero(&st, sizeof st);
+  static_assert(std::tuple_size_v<ring::Seed> == crypto_box_SEEDBYTES);
+  ring::Seed seed = rlwe::secret_digest(sk, kSealKeyLabel);
   crypto_box_seed_keypair(pk_.data(), sk_.data(), seed.data());
   sodium_memzero(seed.data(), seed.size());
 }

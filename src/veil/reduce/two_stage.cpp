@@ -98,6 +98,18 @@ void TwoStageEnroller::encrypt_block(const data::Matrix& full, std::size_t first
   encrypt_block(prepare(slice_rows(full, first, count)), 0, count, out, threads);
 }
 
+search::QuantizedRows reduce_probe(const Reducer& reducer, std::span<const float> probe,
+                                   std::uint32_t scale) {
+  const data::Matrix reduced = reducer.apply(one_row(probe));
+  try {
+    return search::quantize_rows(reduced.values, reduced.cols, scale);
+  } catch (const search::InputError&) {
+    throw search::InputError(
+        "the reduction model maps the probe to a zero or non-finite vector (stage 1 cannot "
+        "score it)");
+  }
+}
+
 TwoStageSearcher::TwoStageSearcher(const TwoStageLayout& layout, rlwe::ContextPtr ctx,
                                    const rlwe::SecretKey& sk, const io::KeyId& key_id,
                                    rlwe::GaloisKeys expansion_keys,
@@ -144,15 +156,7 @@ TwoStageResult TwoStageSearcher::search(std::span<const float> probe, std::size_
   auto t = Clock::now();
   const search::QuantizedRows q_full =
       search::quantize_rows(probe, probe.size(), layout_.full_scale);
-  const data::Matrix reduced = reducer_->apply(one_row(probe));
-  search::QuantizedRows q_coarse;
-  try {
-    q_coarse = search::quantize_rows(reduced.values, reduced.cols, layout_.coarse.quant_scale);
-  } catch (const search::InputError&) {
-    throw search::InputError(
-        "the reduction model maps the probe to a zero or non-finite vector (stage 1 cannot "
-        "score it)");
-  }
+  const search::QuantizedRows q_coarse = reduce_probe(*reducer_, probe, layout_.coarse.quant_scale);
   r.ms.reduce_probe = ms_since(t);
   t = Clock::now();
   const search::EncryptedProbe encrypted = client_.encrypt(q_coarse.row(0));

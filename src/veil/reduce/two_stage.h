@@ -80,6 +80,11 @@ class TwoStageEnroller {
   search::RowCipher stage2_;
 };
 
+// A probe reduced by `reducer` and quantised at `scale` for stage 1; a
+// search::InputError when the model maps it to a zero or non-finite vector.
+search::QuantizedRows reduce_probe(const Reducer& reducer, std::span<const float> probe,
+                                   std::uint32_t scale);
+
 // Wall time of each step of one probe, milliseconds.
 struct TwoStageTimings {
   double reduce_probe = 0, encrypt_probe = 0;    // key holder, before the server

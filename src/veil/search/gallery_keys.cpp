@@ -11,6 +11,7 @@
 #include "veil/ring/poly_ops.h"
 #include "veil/ring/sampler.h"
 #include "veil/rlwe/errors.h"
+#include "veil/rlwe/secret_digest.h"
 
 namespace veil::search {
 
@@ -30,16 +31,7 @@ const ring::RnsBasis& gallery_basis(const rlwe::Context& ctx) {
 ring::Seed secrets_seed(const rlwe::Context& ctx, const rlwe::SecretKey& sk) {
   rlwe::require_param_id(sk.param_id, ctx.id(), "gallery secrets: secret key");
   ring::require_shape(sk.s, ctx.key_basis(), "gallery secrets: secret key");
-  ring::Seed seed{};
-  crypto_generichash_state st;
-  crypto_generichash_init(&st, nullptr, 0, seed.size());
-  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kSecretLabel),
-                            sizeof kSecretLabel);
-  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(sk.s.limb(0)),
-                            sk.s.n() * sizeof(std::uint64_t));
-  crypto_generichash_final(&st, seed.data(), seed.size());
-  sodium_memzero(&st, sizeof st);
-  return seed;
+  return rlwe::secret_digest(sk, kSecretLabel);
 }
 
 // s_j in evaluation form over the gallery basis.

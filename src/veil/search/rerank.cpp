@@ -9,6 +9,7 @@
 
 #include "veil/ring/xof.h"
 #include "veil/rlwe/errors.h"
+#include "veil/rlwe/secret_digest.h"
 
 namespace veil::search {
 
@@ -22,15 +23,7 @@ RowCipher::RowCipher(const rlwe::Context& ctx, const rlwe::SecretKey& sk, RowLay
     : layout_(layout) {
   check_row_layout(layout_);
   rlwe::require_param_id(sk.param_id, ctx.id(), "stage-2 rows: secret key");
-  ring::ensure_sodium();
-  crypto_generichash_state st;
-  crypto_generichash_init(&st, nullptr, 0, key_.size());
-  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(kRowKeyLabel),
-                            sizeof kRowKeyLabel);
-  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(sk.s.limb(0)),
-                            sk.s.n() * sizeof(std::uint64_t));
-  crypto_generichash_final(&st, key_.data(), key_.size());
-  sodium_memzero(&st, sizeof st);
+  key_ = rlwe::secret_digest(sk, kRowKeyLabel);
 }
 
 RowCipher::~RowCipher() { sodium_memzero(key_.data(), key_.size()); }

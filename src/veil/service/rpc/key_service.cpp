@@ -52,6 +52,15 @@ std::shared_ptr<const collection::SlotTable> KeyService::table_at(const std::str
   return table;
 }
 
+collection::FullProbe KeyService::open_full_probe(const std::string& sealed,
+                                                  const reduce::TwoStageConfig& c) const {
+  collection::FullProbe full =
+      seal_.open(as_bytes(sealed), keys_.ctx->id(), c.layout.rows.dimension,
+                 static_cast<std::int32_t>(c.layout.full_scale));
+  search::require_key(full.key_id, keys_.key_id, "full probe");
+  return full;
+}
+
 void KeyService::charge_scores(const std::string& caller) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::size_t& used = scores_released_[caller];
@@ -165,10 +174,7 @@ grpc::Status KeyService::Shortlist(grpc::ServerContext* ctx, const veil::v1::Sho
                             std::to_string(o_.max_candidates) + ")");
     }
     // The sealed probe is checked now, before the server gathers any row.
-    const collection::FullProbe full =
-        seal_.open(as_bytes(req->sealed_probe()), keys_.ctx->id(), c.layout.rows.dimension,
-                   static_cast<std::int32_t>(c.layout.full_scale));
-    search::require_key(full.key_id, keys_.key_id, "full probe");
+    open_full_probe(req->sealed_probe(), c);
     auto table = table_at(req->collection(), req->table_version());
     const std::vector<std::uint64_t> slots =
         holder_.shortlist(c, as_bytes(req->probe()), as_bytes(req->scores()),
@@ -206,10 +212,7 @@ grpc::Status KeyService::Rescore(grpc::ServerContext* ctx, const veil::v1::Resco
     }
     const std::vector<std::uint64_t> requested = search::load_candidate_request(
         as_bytes(req->request()), keys_.ctx->id(), table->ids.size());
-    collection::FullProbe full =
-        seal_.open(as_bytes(req->sealed_probe()), keys_.ctx->id(), c.layout.rows.dimension,
-                   static_cast<std::int32_t>(c.layout.full_scale));
-    search::require_key(full.key_id, keys_.key_id, "full probe");
+    collection::FullProbe full = open_full_probe(req->sealed_probe(), c);
     if (q.with_scores) charge_scores(req->caller());
     collection::RankedAnswer a = holder_.rescore(c, as_bytes(req->rows()), requested, full.values,
                                                  collection::TableLookup(*table), q);

@@ -57,6 +57,9 @@ class KeyService final : public veil::v1::KeyService::Service {
   // stale-table FAILED_PRECONDITION.
   std::shared_ptr<const collection::SlotTable> table_at(const std::string& collection,
                                                         const std::string& version);
+  // A sealed full probe opened and checked (dimension, scale, key set).
+  collection::FullProbe open_full_probe(const std::string& sealed,
+                                        const reduce::TwoStageConfig& c) const;
   // Counts a search with scores against `caller`'s budget (RESOURCE_EXHAUSTED when spent).
   void charge_scores(const std::string& caller);
   std::string ticket(const std::string& collection, const std::string& version,
