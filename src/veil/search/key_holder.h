@@ -75,11 +75,14 @@ class ScoreDecryptor {
   double decrypt_block(const EncryptedScores& scores, std::size_t b, const ProbeKey& key,
                        std::int64_t* out) const;
   // The decoded values before rounding, in score units (for noise measurements).
+  // Call check() first: it does not check its arguments.
   void decrypt_block_raw(const EncryptedScores& scores, std::size_t b, const ProbeKey& key,
                          double* out) const;
+  // Throws unless `scores` (key set, shape, sizes) and `key` belong to this
+  // decryptor's configuration; decrypt() calls it.
+  void check(const EncryptedScores& scores, const ProbeKey& key) const;
 
  private:
-  void check(const EncryptedScores& scores, const ProbeKey& key) const;
   SearchConfig config_;
   rlwe::ContextPtr ctx_;
   io::KeyId key_id_;

@@ -52,6 +52,19 @@ EncryptedProbe ProbeEncryptor::encrypt(std::span<const std::int16_t> probe) cons
     throw InputError("probe has dimension " + std::to_string(probe.size()) +
                      ", the gallery expects " + std::to_string(config_.dimension));
   }
+  return encrypt_values(probe);
+}
+
+EncryptedProbe ProbeEncryptor::encrypt_grouped(std::span<const std::int16_t> values) const {
+  if (values.empty() || values.size() % config_.dimension != 0 || values.size() > config_.n) {
+    throw InputError("grouped probe has " + std::to_string(values.size()) +
+                     " values: it needs a positive multiple of " +
+                     std::to_string(config_.dimension) + ", at most " + std::to_string(config_.n));
+  }
+  return encrypt_values(values);
+}
+
+EncryptedProbe ProbeEncryptor::encrypt_values(std::span<const std::int16_t> probe) const {
   for (std::int16_t v : probe) {
     if (v > static_cast<int>(config_.quant_scale) || v < -static_cast<int>(config_.quant_scale)) {
       throw InputError("probe is not quantised at this gallery's scale " +

@@ -43,8 +43,13 @@ class ProbeEncryptor {
                  const io::KeyId& key_id);
   // `probe` is one quantised row (quantize_rows at the config's scale).
   EncryptedProbe encrypt(std::span<const std::int16_t> probe) const;
+  // A grouped probe (ann/table_layout.h): values.size() a multiple of the
+  // config's dimension G, value i in coefficient i. Expansion then leaves in
+  // ciphertext r the values i = r + G t at coefficients G t, not constants.
+  EncryptedProbe encrypt_grouped(std::span<const std::int16_t> values) const;
 
  private:
+  EncryptedProbe encrypt_values(std::span<const std::int16_t> values) const;
   SearchConfig config_;
   rlwe::ContextPtr ctx_;
   std::optional<rlwe::PublicKey> pk_;
