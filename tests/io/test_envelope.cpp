@@ -88,7 +88,9 @@ TEST(Envelope, TypeNames) {
   EXPECT_EQ(describe(ObjectType::SlotTable), "SlotTable(19)");
   EXPECT_EQ(describe(ObjectType::RankedAnswer), "RankedAnswer(20)");
   EXPECT_EQ(describe(ObjectType::FullProbe), "FullProbe(21)");
-  EXPECT_FALSE(is_known(static_cast<ObjectType>(22)));
+  EXPECT_EQ(describe(ObjectType::AnnLists), "AnnLists(24)");
+  EXPECT_FALSE(is_known(static_cast<ObjectType>(25)));
+  EXPECT_TRUE(is_known(static_cast<ObjectType>(22)));
 }
 
 TEST(Envelope, PeekTypeReadsOnlyMagicVersionAndType) {

@@ -12,9 +12,31 @@
 namespace veil::ann {
 
 search::SearchConfig table_scan_config(const TableLayout& layout) {
+  // The largest scale whose encoding meets the noise bound (tables gain
+  // precision from every bit; 8-bit HERS templates stop at 127).
   search::SearchOptions o;
   o.dimension = layout.dimension;
-  search::SearchConfig c = search::SearchConfig::derive(o);
+  auto fits = [&](std::uint32_t s) {
+    o.quant_scale = s;
+    try {
+      (void)search::SearchConfig::derive(o);
+      return true;
+    } catch (const rlwe::ParameterError&) {
+      return false;
+    }
+  };
+  // Margins shrink as the scale grows: bisect for the last scale that fits.
+  std::uint32_t lo = 1, hi = search::kMaxExplicitQuantScale;
+  while (lo < hi) {
+    const std::uint32_t mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid)) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  o.quant_scale = lo;
+  search::SearchConfig c = search::SearchConfig::derive(o);  // throws if even 1 fails
   c.dimension = layout.groups;
   c.expansion_levels = 0;
   while ((std::size_t{1} << c.expansion_levels) < layout.groups) ++c.expansion_levels;

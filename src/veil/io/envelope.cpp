@@ -101,6 +101,12 @@ std::string to_string(ObjectType type) {
       return "RankedAnswer";
     case ObjectType::FullProbe:
       return "FullProbe";
+    case ObjectType::AnnIndex:
+      return "AnnIndex";
+    case ObjectType::AnnTables:
+      return "AnnTables";
+    case ObjectType::AnnLists:
+      return "AnnLists";
   }
   return "unknown";
 }

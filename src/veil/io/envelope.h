@@ -51,6 +51,10 @@ enum class ObjectType : std::uint16_t {
   SlotTable = 19,     // the server's slot -> id table, for the key holder
   RankedAnswer = 20,  // the key holder's top-k ids (scores only when asked)
   FullProbe = 21,     // a two-stage probe at full dimension, sealed to the key holder
+  // PPPQ-ANN (ann/ layer).
+  AnnIndex = 22,   // an encrypted IVF-PQ index's public parameters and scan config
+  AnnTables = 23,  // its encrypted centroid and codeword tables
+  AnnLists = 24,   // its sealed inverted lists
 };
 
 // "Ciphertext", ...; "unknown" for a value outside the enumeration.

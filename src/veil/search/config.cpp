@@ -117,8 +117,8 @@ SearchConfig SearchConfig::derive(const SearchOptions& o) {
     fail("dimension must be in [1, " + std::to_string(kMaxDimension) + "], got " +
          std::to_string(o.dimension));
   }
-  if (o.quant_scale > kMaxQuantScale) {
-    fail("quantisation scale must be at most " + std::to_string(kMaxQuantScale) + ", got " +
+  if (o.quant_scale > kMaxExplicitQuantScale) {
+    fail("quantisation scale must be at most " + std::to_string(kMaxExplicitQuantScale) + ", got " +
          std::to_string(o.quant_scale));
   }
   SearchConfig c;
@@ -247,7 +247,8 @@ void SearchConfig::validate() const {
     fail("bad gallery encryption");
   if (probe != Encryption::kSecretKey && probe != Encryption::kPublicKey)
     fail("bad probe encryption");
-  if (quant_scale == 0 || quant_scale > kMaxQuantScale) fail("quantisation scale out of range");
+  if (quant_scale == 0 || quant_scale > kMaxExplicitQuantScale)
+    fail("quantisation scale out of range");
   const std::uint64_t limit = std::min(q[0], q[1]);
   if (gallery_delta == 0 || probe_delta == 0 || gallery_delta >= limit || probe_delta >= limit)
     fail("encoding factors out of range");

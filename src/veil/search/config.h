@@ -30,7 +30,9 @@ struct SearchOptions {
   Encryption gallery = Encryption::kSecretKey;
   Encryption probe = Encryption::kSecretKey;
   // Quantisation scale s (templates become round(s * x) for unit x); 0 picks
-  // the largest s <= kMaxQuantScale that meets the noise bound.
+  // the largest s <= kMaxQuantScale (8-bit templates) that meets the noise
+  // bound. An explicit s may go up to kMaxExplicitQuantScale (ann/ tables
+  // search for the largest that fits).
   std::uint32_t quant_scale = 0;
 };
 
@@ -49,6 +51,7 @@ inline constexpr int kPrimeBits = 29;         // ciphertext primes (two): produc
 inline constexpr int kSpecialPrimeBits = 50;  // key switching for probe expansion
 inline constexpr int kResponseBits = 30;      // the prime results are switched to
 inline constexpr std::uint32_t kMaxQuantScale = 127;
+inline constexpr std::uint32_t kMaxExplicitQuantScale = 16383;  // 15-bit values in int16
 inline constexpr std::size_t kMaxDimension = 4096;
 // Both failure modes (a score off by one, a score wrapping around) must sit
 // at least this many standard deviations out: about 2^-49 per score.

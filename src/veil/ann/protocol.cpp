@@ -1,0 +1,258 @@
+#include "veil/ann/protocol.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <queue>
+#include <string>
+
+#include "veil/search/enroll.h"
+#include "veil/search/parallel.h"
+
+namespace veil::ann {
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double max_row_norm(std::span<const float> v, std::size_t d) {
+  double m = 0;
+  for (std::size_t i = 0; i < v.size() / d; ++i) {
+    double s = 0;
+    for (std::size_t j = 0; j < d; ++j) s += static_cast<double>(v[i * d + j]) * v[i * d + j];
+    m = std::max(m, std::sqrt(s));
+  }
+  return m;
+}
+
+// A bound for quantize_bounded: the largest norm, or 1 for all-zero rows.
+double bound_of(std::span<const float> v, std::size_t d) {
+  const double m = max_row_norm(v, d);
+  return m > 0 ? m : 1.0;
+}
+
+search::QuantizedRows concat(search::QuantizedRows a, const search::QuantizedRows& b) {
+  a.values.insert(a.values.end(), b.values.begin(), b.values.end());
+  a.rows += b.rows;
+  return a;
+}
+}  // namespace
+
+SearchPlan::~SearchPlan() {
+  for (auto* v : {&list_terms, &lut}) {
+    if (!v->empty()) sodium_memzero(v->data(), v->size() * sizeof(float));
+  }
+}
+
+BuiltIndex build_index(std::span<const float> data, std::size_t d, const BuildOptions& o,
+                       const OwnerKeys& keys, const Progress& progress) {
+  auto t0 = std::chrono::steady_clock::now();
+  BuildReport report;
+  const TableLayout layout = make_table_layout(4096, d, o.groups);  // checks groups first
+  IvfPqIndex plain = IvfPqIndex::build(data, d, o.ivf, progress);
+  report.train_add_s = seconds_since(t0);
+
+  AnnParams p;
+  randombytes_buf(p.index_id.data(), p.index_id.size());
+  p.key_id = keys.key_id;
+  p.dimension = d;
+  p.nlist = plain.nlist();
+  p.m = plain.m();
+  p.groups = o.groups;
+  p.size = plain.size();
+  p.query_bound = o.query_bound > 0 ? o.query_bound : 1.25 * bound_of(data, d);
+  p.scan = table_scan_config(layout);
+
+  t0 = std::chrono::steady_clock::now();
+  if (progress) progress("tables", 0);
+  const auto centroids = plain.centroids();
+  const auto codewords = plain.embedded_codewords();
+  p.centroid_bound = bound_of(centroids, d);
+  p.codeword_bound = bound_of(codewords, d);
+  const std::uint32_t s = p.scan.quant_scale;
+  const auto rows = concat(quantize_bounded(centroids, d, p.centroid_bound, s),
+                           quantize_bounded(codewords, d, p.codeword_bound, s));
+  IndexFiles files;
+  files.tables =
+      TableEncryptor(p.scan, layout, keys.ctx, *keys.sk).encrypt(rows, search::default_threads());
+  report.tables_s = seconds_since(t0);
+  report.table_blocks = files.tables.size();
+  report.table_bytes = files.tables.size() * p.scan.block_bytes();
+
+  t0 = std::chrono::steady_clock::now();
+  ListSealer sealer(*keys.sk, p.index_id, p.m);
+  files.lists.offsets.push_back(0);
+  auto append = [&](std::size_t l, const IvfPqIndex::List& list) {
+    const auto sealed = sealer.seal(l, list);
+    files.lists.bytes.insert(files.lists.bytes.end(), sealed.begin(), sealed.end());
+    files.lists.offsets.push_back(files.lists.bytes.size());
+    report.padded_entries += padded_list_size(list.ids.size());
+  };
+  for (std::size_t l = 0; l < p.nlist; ++l) {
+    if (progress && l % 64 == 0) progress("seal", static_cast<double>(l) / p.nlist);
+    append(l, plain.list(l));
+  }
+  IvfPqIndex::List norms;
+  for (std::size_t l = 0; l < p.nlist; ++l) {
+    double n2 = 0;
+    for (std::size_t j = 0; j < d; ++j)
+      n2 += static_cast<double>(centroids[l * d + j]) * centroids[l * d + j];
+    norms.ids.push_back(l);
+    norms.norms.push_back(static_cast<float>(n2));
+  }
+  norms.codes.assign(p.nlist * p.m, 0);
+  append(p.nlist, norms);
+  report.padded_entries -= padded_list_size(p.nlist);
+  if (progress) progress("seal", 1);
+  report.seal_s = seconds_since(t0);
+  report.list_bytes = files.lists.bytes.size();
+  files.params = p;
+  files.params.validate();
+  return {std::move(files), std::move(plain), report};
+}
+
+AnnQuerier::AnnQuerier(const AnnParams& params, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk)
+    : params_(params),
+      layout_(params.layout()),
+      encryptor_(params.scan, std::move(ctx), sk, params.key_id) {}
+
+search::EncryptedProbe AnnQuerier::encrypt(std::span<const float> query) const {
+  if (query.size() != params_.dimension) {
+    throw search::InputError("query has dimension " + std::to_string(query.size()) +
+                             ", the index " + std::to_string(params_.dimension));
+  }
+  double n2 = 0;
+  for (float v : query) {
+    if (!std::isfinite(v)) throw search::InputError("query has a value that is not finite");
+    n2 += static_cast<double>(v) * v;
+  }
+  if (std::sqrt(n2) > params_.query_bound) {
+    throw search::InputError(
+        "query has norm " + std::to_string(std::sqrt(n2)) + ", above the index's query bound " +
+        std::to_string(params_.query_bound) + " (rebuild the index with a larger --query-bound)");
+  }
+  const auto q =
+      quantize_bounded(query, params_.dimension, params_.query_bound, params_.scan.quant_scale);
+  auto padded = pad_probe(layout_, q.row(0));
+  auto probe = encryptor_.encrypt_grouped(padded);
+  sodium_memzero(padded.data(), padded.size() * sizeof(std::int16_t));
+  return probe;
+}
+
+AnnServer::AnnServer(IndexFiles files, rlwe::ContextPtr ctx, rlwe::GaloisKeys keys,
+                     std::size_t threads)
+    : files_(std::move(files)),
+      server_(files_.params.scan, files_.params.layout(), std::move(ctx), std::move(keys),
+              files_.params.key_id, threads) {
+  for (const auto& b : files_.tables) blocks_.push_back(b.data());
+}
+
+search::EncryptedScores AnnServer::tables(const search::EncryptedProbe& probe,
+                                          search::ScanTimings* timings) const {
+  return server_.evaluate(probe, blocks_, timings);
+}
+
+std::vector<std::span<const std::uint8_t>> AnnServer::lists(
+    std::span<const std::uint32_t> ids) const {
+  std::vector<std::span<const std::uint8_t>> out;
+  out.reserve(ids.size());
+  for (auto id : ids) {
+    if (id >= files_.params.nlist) {
+      throw std::out_of_range("ann: list " + std::to_string(id) + " is beyond the index's " +
+                              std::to_string(files_.params.nlist));
+    }
+    out.push_back(files_.lists.list(id));
+  }
+  return out;
+}
+
+AnnKeyService::AnnKeyService(const AnnParams& params, rlwe::ContextPtr ctx,
+                             const rlwe::SecretKey& sk, rlwe::GaloisKeys keys,
+                             std::span<const std::uint8_t> centroid_slot)
+    : params_(params),
+      decryptor_(params.scan, params.layout(), std::move(ctx), sk, std::move(keys), params.key_id),
+      sealer_(sk, params.index_id, params.m) {
+  const auto slot = sealer_.open(params.nlist, centroid_slot);
+  if (slot.ids.size() < params.nlist) throw SealError("centroid norms: too few entries");
+  for (std::size_t l = 0; l < params.nlist; ++l) {
+    if (slot.ids[l] != l) throw SealError("centroid norms: entries out of order");
+  }
+  centroid_norms_.assign(slot.norms.begin(), slot.norms.begin() + params.nlist);
+  const double s = params.scan.quant_scale;
+  unit_c_ = params.query_bound * params.centroid_bound / (s * s);
+  unit_w_ = params.query_bound * params.codeword_bound / (s * s);
+}
+
+search::ProbeKey AnnKeyService::prepare(const search::EncryptedProbe& probe) const {
+  return decryptor_.prepare(probe, 1);
+}
+
+SearchPlan AnnKeyService::plan(const search::EncryptedScores& tables, const search::ProbeKey& key,
+                               std::size_t nprobe) const {
+  if (nprobe == 0 || nprobe > params_.nlist) {
+    throw search::InputError("nprobe must be in [1, " + std::to_string(params_.nlist) + "], got " +
+                             std::to_string(nprobe));
+  }
+  auto entries = decryptor_.decrypt(tables, key, params_.table_rows(), 1);
+  SearchPlan plan;
+  std::vector<std::pair<float, std::uint32_t>> lists(params_.nlist);
+  for (std::size_t l = 0; l < params_.nlist; ++l) {
+    lists[l] = {static_cast<float>(centroid_norms_[l] - 2 * unit_c_ * entries[l]),
+                static_cast<std::uint32_t>(l)};
+  }
+  std::partial_sort(lists.begin(), lists.begin() + nprobe, lists.end());
+  for (std::size_t i = 0; i < nprobe; ++i) {
+    const std::uint32_t l = lists[i].second;
+    plan.lists.push_back(l);
+    // ||q - y||^2 - ||q||^2 = ||y||^2 - 2 <q, c> - 2 <q, r> for y = c + r.
+    plan.list_terms.push_back(static_cast<float>(-2 * unit_c_ * entries[l]));
+  }
+  sodium_memzero(lists.data(), lists.size() * sizeof lists[0]);
+  plan.lut.resize(params_.m * kCodewords);
+  for (std::size_t i = 0; i < plan.lut.size(); ++i) {
+    plan.lut[i] = static_cast<float>(-2 * unit_w_ * entries[params_.nlist + i]);
+  }
+  sodium_memzero(entries.data(), entries.size() * sizeof entries[0]);
+  return plan;
+}
+
+std::vector<Hit> AnnKeyService::rank(const SearchPlan& plan,
+                                     std::span<const std::span<const std::uint8_t>> sealed,
+                                     std::size_t k) const {
+  if (sealed.size() != plan.lists.size()) {
+    throw std::invalid_argument("ann rank: " + std::to_string(sealed.size()) +
+                                " lists for a plan of " + std::to_string(plan.lists.size()));
+  }
+  if (k == 0) throw search::InputError("k must be positive");
+  const std::size_t m = params_.m;
+  auto worse = [](const Hit& a, const Hit& b) { return a.distance < b.distance; };
+  std::priority_queue<Hit, std::vector<Hit>, decltype(worse)> best(worse);
+  for (std::size_t i = 0; i < sealed.size(); ++i) {
+    auto list = sealer_.open(plan.lists[i], sealed[i]);
+    const float base = plan.list_terms[i];
+    for (std::size_t e = 0; e < list.ids.size(); ++e) {
+      if (list.ids[e] == kDummyId) continue;
+      const std::uint8_t* code = list.codes.data() + e * m;
+      float dist = base + list.norms[e];
+      for (std::size_t j = 0; j < m; ++j) dist += plan.lut[j * kCodewords + code[j]];
+      if (best.size() < k) {
+        best.push({list.ids[e], dist});
+      } else if (dist < best.top().distance) {
+        best.pop();
+        best.push({list.ids[e], dist});
+      }
+    }
+    sodium_memzero(list.codes.data(), list.codes.size());
+  }
+  std::vector<Hit> out(best.size());
+  for (std::size_t i = out.size(); i-- > 0;) {
+    out[i] = best.top();
+    best.pop();
+  }
+  return out;
+}
+
+}  // namespace veil::ann

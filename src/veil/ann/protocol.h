@@ -1,0 +1,134 @@
+// PPPQ-ANN's four parties over one encrypted IVF-PQ index (docs/ann.md):
+//   build_index    the data owner (secret key, the vectors): trains IVF-PQ,
+//                  encrypts the centroid and codeword tables, seals the lists
+//   AnnQuerier     encrypts a query as one grouped probe
+//   AnnServer      holds the index (no secret): evaluates the tables under
+//                  encryption and hands out the sealed lists asked for
+//   AnnKeyService  holds the secret key (the TEE role): decrypts the tables,
+//                  picks the nprobe lists, opens them, scans them with the
+//                  lookup tables and releases only the top-k ids
+// One search: probe = querier.encrypt(q); in parallel server.tables(probe)
+// and ks.prepare(probe); plan = ks.plan(tables, key, nprobe);
+// hits = ks.rank(plan, server.lists(plan.lists), k).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "veil/ann/index_files.h"
+#include "veil/ann/ivfpq.h"
+#include "veil/ann/tables.h"
+#include "veil/io/key_id.h"
+#include "veil/rlwe/context.h"
+#include "veil/rlwe/objects.h"
+
+namespace veil::ann {
+
+struct BuildOptions {
+  IvfPqParams ivf;
+  std::size_t groups = 16;
+  // Largest query norm the index accepts; 0 picks 1.25 x the largest
+  // vector norm of the data.
+  double query_bound = 0;
+};
+
+struct BuildReport {
+  double train_add_s = 0, tables_s = 0, seal_s = 0, write_s = 0;
+  std::size_t table_blocks = 0, table_bytes = 0, list_bytes = 0, padded_entries = 0;
+};
+
+struct OwnerKeys {
+  rlwe::ContextPtr ctx;
+  const rlwe::SecretKey* sk = nullptr;
+  io::KeyId key_id;
+};
+
+// Trains, encrypts and seals; writes the index to `dir` when given (it must
+// not exist). Returns the plaintext faiss index too: the benchmarks' ceiling.
+struct BuiltIndex {
+  IndexFiles files;
+  IvfPqIndex plain;
+  BuildReport report;
+};
+BuiltIndex build_index(std::span<const float> data, std::size_t dimension, const BuildOptions& o,
+                       const OwnerKeys& keys, const Progress& progress = {});
+
+class AnnQuerier {
+ public:
+  AnnQuerier(const AnnParams& params, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk);
+  // Throws search::InputError for a wrong dimension, a value that is not
+  // finite, or a norm above params.query_bound.
+  search::EncryptedProbe encrypt(std::span<const float> query) const;
+
+ private:
+  AnnParams params_;
+  TableLayout layout_;
+  search::ProbeEncryptor encryptor_;
+};
+
+class AnnServer {
+ public:
+  AnnServer(IndexFiles files, rlwe::ContextPtr ctx, rlwe::GaloisKeys keys, std::size_t threads = 0);
+  const AnnParams& params() const { return files_.params; }
+  search::EncryptedScores tables(const search::EncryptedProbe& probe,
+                                 search::ScanTimings* timings = nullptr) const;
+  // The sealed lists asked for (views into the index), in request order;
+  // std::out_of_range for a list number beyond the index.
+  std::vector<std::span<const std::uint8_t>> lists(std::span<const std::uint32_t> ids) const;
+  // The sealed centroid norms the key service needs once.
+  std::span<const std::uint8_t> key_service_slot() const {
+    return files_.lists.list(files_.params.nlist);
+  }
+
+ private:
+  IndexFiles files_;
+  std::vector<const std::uint32_t*> blocks_;
+  TableServer server_;
+};
+
+struct Hit {
+  std::uint64_t id;
+  float distance;  // ||q - y||^2 - ||q||^2 for the reconstruction y (approximate)
+};
+
+// What the key service keeps between its two steps of one query: the lists
+// to fetch and the query's lookup tables (secret; zeroised on destruction).
+struct SearchPlan {
+  std::vector<std::uint32_t> lists;
+  std::vector<float> list_terms;  // per fetched list: -2 <q, c>
+  std::vector<float> lut;         // m x 256: -2 <q_j, codeword>
+  SearchPlan() = default;
+  SearchPlan(SearchPlan&&) = default;
+  SearchPlan& operator=(SearchPlan&&) = default;
+  ~SearchPlan();
+};
+
+class AnnKeyService {
+ public:
+  // `centroid_slot`: AnnServer::key_service_slot(). Throws SealError if it
+  // does not open under this secret key and index.
+  AnnKeyService(const AnnParams& params, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk,
+                rlwe::GaloisKeys keys, std::span<const std::uint8_t> centroid_slot);
+  // The key service's own expansion of the probe (runs while the server scans).
+  search::ProbeKey prepare(const search::EncryptedProbe& probe) const;
+  // Decrypts the tables and picks the nprobe nearest lists.
+  SearchPlan plan(const search::EncryptedScores& tables, const search::ProbeKey& key,
+                  std::size_t nprobe) const;
+  // Opens the lists (SealError if one does not) and returns the k nearest
+  // entries, nearest first.
+  std::vector<Hit> rank(const SearchPlan& plan,
+                        std::span<const std::span<const std::uint8_t>> sealed, std::size_t k) const;
+
+ private:
+  AnnParams params_;
+  TableDecryptor decryptor_;
+  ListSealer sealer_;
+  std::vector<float> centroid_norms_;
+  double unit_c_ = 0, unit_w_ = 0;
+};
+
+}  // namespace veil::ann
