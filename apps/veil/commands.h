@@ -29,4 +29,5 @@ void add_eval_command(CLI::App& app);
 void add_client_commands(CLI::App& app);
 void add_bench_service_command(CLI::App& app);
 void add_token_commands(CLI::App& app);
+void add_ann_commands(CLI::App& app);
 }  // namespace veil::apps

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   veil::apps::add_client_commands(app);
   veil::apps::add_bench_service_command(app);
   veil::apps::add_token_commands(app);
+  veil::apps::add_ann_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
