@@ -36,6 +36,9 @@ struct Fixture {
   rlwe::GaloisKeys keys;
   std::unique_ptr<ProbeExpander> expander;
   EncryptedProbe probe;
+  std::unique_ptr<ProbeEncryptor> encryptor;
+  std::vector<std::int16_t> values;
+  EncryptedProbe pre;  // pre-expanded
 
   explicit Fixture(std::size_t d)
       : config(SearchConfig::derive({.dimension = d})), ctx(make_context(config)) {
@@ -48,7 +51,11 @@ struct Fixture {
     std::vector<float> v(d);
     for (auto& x : v) x = nd(gen);
     auto q = quantize_rows(v, d, config.quant_scale);
-    probe = ProbeEncryptor(config, ctx, sk, key_id_of(*ctx, kg.public_key(sk))).encrypt(q.row(0));
+    encryptor =
+        std::make_unique<ProbeEncryptor>(config, ctx, sk, key_id_of(*ctx, kg.public_key(sk)));
+    probe = encryptor->encrypt(q.row(0));
+    values.assign(q.row(0).begin(), q.row(0).end());
+    pre = encryptor->encrypt_expanded(values);
   }
 };
 
@@ -121,6 +128,27 @@ void BM_ExpandGeneric(benchmark::State& state) {
   }
 }
 
+// The pre-expanded form (ProbeEncryptor::encrypt_expanded): the querier's d
+// seeded encryptions, and the probe words the server (or the key holder)
+// makes from them (seed expansion and layout, no key switching).
+void BM_PreExpandedEncrypt(benchmark::State& state) {
+  auto& f = fixture(static_cast<std::size_t>(state.range(0)));
+  const auto threads = static_cast<std::size_t>(state.range(1));
+  for (auto _ : state) {
+    auto p = f.encryptor->encrypt_expanded(f.values, threads);
+    benchmark::DoNotOptimize(p.expanded.data());
+  }
+}
+
+void BM_PreExpandedWords(benchmark::State& state) {
+  auto& f = fixture(static_cast<std::size_t>(state.range(0)));
+  const auto threads = static_cast<std::size_t>(state.range(1));
+  for (auto _ : state) {
+    auto w = f.expander->expand(f.pre, threads);
+    benchmark::DoNotOptimize(w.data());
+  }
+}
+
 void args(benchmark::internal::Benchmark* b) {
   for (long d : {16, 32, 128, 512}) {
     for (long t : {1, 2}) b->Args({d, t});
@@ -133,3 +161,5 @@ void args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_ExpandFast)->Apply(args);
 BENCHMARK(BM_ExpandFastNodesOnly)->Apply(args);
 BENCHMARK(BM_ExpandGeneric)->Apply(args);
+BENCHMARK(BM_PreExpandedEncrypt)->Apply(args);
+BENCHMARK(BM_PreExpandedWords)->Apply(args);

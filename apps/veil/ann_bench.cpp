@@ -136,6 +136,7 @@ void add_ann_bench(CLI::App& ann, ann::Progress (*progress_bar)(bool)) {
     std::size_t generate = 0, nq = 1000, nlist = 1024, m = 16, groups = 16, k = 10;
     std::size_t sequential = 200, exact = 0;
     std::string nprobe = "4,8,16,32";
+    std::string probe = "expanded,compact";
     std::uint64_t seed = 1;
     bool quiet = false;
   };
@@ -159,6 +160,9 @@ void add_ann_bench(CLI::App& ann, ann::Progress (*progress_bar)(bool)) {
       ->transform(cli::count(1, 4096));
   cmd->add_option("--nprobe", a->nprobe, "lists per query, comma-separated")
       ->check(cli::count_list(1, 1 << 20));
+  cmd->add_option("--probe", a->probe,
+                  "probe forms, comma-separated: expanded (G ciphertexts, no key switching), "
+                  "compact (one ciphertext, expanded by the server and the key service)");
   cmd->add_option("-k", a->k, "neighbours (recall@k)")->transform(cli::count(1, 100));
   cmd->add_option("--sequential", a->sequential, "queries timed one at a time")
       ->transform(cli::count(1, 1000000));
@@ -226,7 +230,19 @@ void add_ann_bench(CLI::App& ann, ann::Progress (*progress_bar)(bool)) {
     ann::AnnServer server(built.files, keys.ctx, keys.galois);
     ann::AnnServer server1(built.files, keys.ctx, keys.galois, 1);
     ann::AnnKeyService ks(params, keys.ctx, keys.sk, keys.galois, server.key_service_slot());
-    ann::AnnQuerier querier(params, keys.ctx, keys.sk);
+    std::vector<std::pair<std::string, ann::ProbeForm>> forms;
+    for (std::size_t at = 0; at <= a->probe.size();) {
+      const std::size_t comma = std::min(a->probe.find(',', at), a->probe.size());
+      const std::string f = a->probe.substr(at, comma - at);
+      if (f == "expanded") {
+        forms.emplace_back(f, ann::ProbeForm::kExpanded);
+      } else if (f == "compact") {
+        forms.emplace_back(f, ann::ProbeForm::kCompact);
+      } else {
+        throw std::runtime_error("--probe: '" + f + "' is neither expanded nor compact");
+      }
+      at = comma + 1;
+    }
 
     nlohmann::json out;
     out["data"] = d.label;
@@ -239,87 +255,99 @@ void add_ann_bench(CLI::App& ann, ann::Progress (*progress_bar)(bool)) {
     out["build_s"] = build_s;
     out["bytes_per_vector"] = at_rest;
     out["truth_s"] = d.truth_s;
-    std::printf("%7s %8s %8s %9s %9s %9s %9s %9s %9s %9s %8s\n", "nprobe", "R faiss", "R veil",
-                "faiss q/s", "p50 ms", "p99 ms", "seq q/s", "conc q/s", "tables", "plan", "rank");
-    for (std::size_t nprobe : args::parse_count_list(a->nprobe, "--nprobe", 1, params.nlist)) {
-      t0 = Clock::now();
-      const auto plain = built.plain.search(d.queries.values, k, nprobe);
-      const double faiss_qps = nq / s_since(t0);
-      double r_faiss = 0;
-      for (std::size_t i = 0; i < nq; ++i) {
-        r_faiss += recall({d.truth.data() + i * k, k}, {plain.data() + i * k, k}, k);
-      }
-      // One query at a time, each using both cores (the key service expands
-      // while the server scans).
-      const std::size_t seq = std::min(nq, a->sequential);
-      std::vector<double> lat, tables_ms, plan_ms, rank_ms;
-      double r_veil = 0;
-      auto one = [&](const ann::AnnServer& srv, std::size_t i, bool overlap,
-                     std::vector<std::int64_t>& ids) {
-        const auto q0 = Clock::now();
-        auto probe = querier.encrypt({d.queries.row(i), dim});
-        search::EncryptedScores tables;
-        search::ProbeKey key;
-        if (overlap) {
-          auto fut = std::async(std::launch::async, [&] { return ks.prepare(probe); });
-          tables = srv.tables(probe);
-          key = fut.get();
-        } else {
-          tables = srv.tables(probe);
-          key = ks.prepare(probe);
+    std::printf("%9s %7s %8s %8s %9s %9s %9s %9s %9s %7s %9s %9s %8s %9s\n", "probe", "nprobe",
+                "R faiss", "R veil", "faiss q/s", "p50 ms", "p99 ms", "seq q/s", "conc q/s",
+                "encrypt", "tables", "plan", "rank", "upload B");
+    for (const auto& [form_name, form] : forms)
+      for (std::size_t nprobe : args::parse_count_list(a->nprobe, "--nprobe", 1, params.nlist)) {
+        const ann::AnnQuerier querier(params, keys.ctx, keys.sk, form);
+        const std::size_t upload =
+            search::save_probe(params.scan, *keys.ctx, querier.encrypt({d.queries.row(0), dim}))
+                .size();
+        t0 = Clock::now();
+        const auto plain = built.plain.search(d.queries.values, k, nprobe);
+        const double faiss_qps = nq / s_since(t0);
+        double r_faiss = 0;
+        for (std::size_t i = 0; i < nq; ++i) {
+          r_faiss += recall({d.truth.data() + i * k, k}, {plain.data() + i * k, k}, k);
         }
-        const double t_tables = ms_since(q0);
-        const auto q1 = Clock::now();
-        auto plan = ks.plan(tables, key, nprobe);
-        const double t_plan = ms_since(q1);
-        const auto q2 = Clock::now();
-        auto hits = ks.rank(plan, srv.lists(plan.lists), k);
-        const double t_rank = ms_since(q2);
-        ids.clear();
-        for (const auto& h : hits) ids.push_back(static_cast<std::int64_t>(h.id));
-        return std::array<double, 4>{ms_since(q0), t_tables, t_plan, t_rank};
-      };
-      std::vector<std::int64_t> ids;
-      for (std::size_t i = 0; i < seq; ++i) {
-        const auto t = one(server, i, true, ids);
-        lat.push_back(t[0]);
-        tables_ms.push_back(t[1]);
-        plan_ms.push_back(t[2]);
-        rank_ms.push_back(t[3]);
-        r_veil += recall({d.truth.data() + i * k, k}, ids, k);
+        // One query at a time, each using both cores (the key service expands
+        // while the server scans).
+        const std::size_t seq = std::min(nq, a->sequential);
+        std::vector<double> lat, enc_ms, tables_ms, plan_ms, rank_ms;
+        double r_veil = 0;
+        auto one = [&](const ann::AnnServer& srv, std::size_t i, bool overlap,
+                       std::vector<std::int64_t>& ids) {
+          const auto q0 = Clock::now();
+          auto probe = querier.encrypt({d.queries.row(i), dim});
+          const double t_enc = ms_since(q0);
+          search::EncryptedScores tables;
+          search::ProbeKey key;
+          if (overlap) {
+            auto fut = std::async(std::launch::async, [&] { return ks.prepare(probe); });
+            tables = srv.tables(probe);
+            key = fut.get();
+          } else {
+            tables = srv.tables(probe);
+            key = ks.prepare(probe);
+          }
+          const double t_tables = ms_since(q0) - t_enc;
+          const auto q1 = Clock::now();
+          auto plan = ks.plan(tables, key, nprobe);
+          const double t_plan = ms_since(q1);
+          const auto q2 = Clock::now();
+          auto hits = ks.rank(plan, srv.lists(plan.lists), k);
+          const double t_rank = ms_since(q2);
+          ids.clear();
+          for (const auto& h : hits) ids.push_back(static_cast<std::int64_t>(h.id));
+          return std::array<double, 5>{ms_since(q0), t_tables, t_plan, t_rank, t_enc};
+        };
+        std::vector<std::int64_t> ids;
+        for (std::size_t i = 0; i < seq; ++i) {
+          const auto t = one(server, i, true, ids);
+          lat.push_back(t[0]);
+          tables_ms.push_back(t[1]);
+          plan_ms.push_back(t[2]);
+          rank_ms.push_back(t[3]);
+          enc_ms.push_back(t[4]);
+          r_veil += recall({d.truth.data() + i * k, k}, ids, k);
+        }
+        double lat_sum = 0;
+        for (double v : lat) lat_sum += v;
+        // Throughput: one query per core at a time, every query of the set.
+        std::atomic<std::size_t> next{0};
+        const std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
+        t0 = Clock::now();
+        std::vector<std::thread> pool;
+        for (std::size_t w = 0; w < workers; ++w) {
+          pool.emplace_back([&] {
+            std::vector<std::int64_t> local;
+            for (std::size_t i; (i = next++) < nq;) one(server1, i, false, local);
+          });
+        }
+        for (auto& t : pool) t.join();
+        const double conc_qps = nq / s_since(t0);
+        const double rv = r_veil / seq, rf = r_faiss / nq;
+        std::printf(
+            "%9s %7zu %8.3f %8.3f %9.0f %9.2f %9.2f %9.0f %9.0f %7.2f %9.2f %9.2f %8.2f %9zu\n",
+            form_name.c_str(), nprobe, rf, rv, faiss_qps, percentile(lat, 0.5),
+            percentile(lat, 0.99), 1000.0 * seq / lat_sum, conc_qps, percentile(enc_ms, 0.5),
+            percentile(tables_ms, 0.5), percentile(plan_ms, 0.5), percentile(rank_ms, 0.5), upload);
+        out["runs"].push_back({{"probe", form_name},
+                               {"nprobe", nprobe},
+                               {"upload_bytes", upload},
+                               {"encrypt_ms_p50", percentile(enc_ms, 0.5)},
+                               {"recall_faiss", rf},
+                               {"recall_veil", rv},
+                               {"faiss_qps", faiss_qps},
+                               {"latency_ms_p50", percentile(lat, 0.5)},
+                               {"latency_ms_p99", percentile(lat, 0.99)},
+                               {"sequential_qps", 1000.0 * seq / lat_sum},
+                               {"concurrent_qps", conc_qps},
+                               {"tables_ms_p50", percentile(tables_ms, 0.5)},
+                               {"plan_ms_p50", percentile(plan_ms, 0.5)},
+                               {"rank_ms_p50", percentile(rank_ms, 0.5)}});
       }
-      double lat_sum = 0;
-      for (double v : lat) lat_sum += v;
-      // Throughput: one query per core at a time, every query of the set.
-      std::atomic<std::size_t> next{0};
-      const std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
-      t0 = Clock::now();
-      std::vector<std::thread> pool;
-      for (std::size_t w = 0; w < workers; ++w) {
-        pool.emplace_back([&] {
-          std::vector<std::int64_t> local;
-          for (std::size_t i; (i = next++) < nq;) one(server1, i, false, local);
-        });
-      }
-      for (auto& t : pool) t.join();
-      const double conc_qps = nq / s_since(t0);
-      const double rv = r_veil / seq, rf = r_faiss / nq;
-      std::printf("%7zu %8.3f %8.3f %9.0f %9.2f %9.2f %9.0f %9.0f %9.2f %9.2f %8.2f\n", nprobe, rf,
-                  rv, faiss_qps, percentile(lat, 0.5), percentile(lat, 0.99),
-                  1000.0 * seq / lat_sum, conc_qps, percentile(tables_ms, 0.5),
-                  percentile(plan_ms, 0.5), percentile(rank_ms, 0.5));
-      out["runs"].push_back({{"nprobe", nprobe},
-                             {"recall_faiss", rf},
-                             {"recall_veil", rv},
-                             {"faiss_qps", faiss_qps},
-                             {"latency_ms_p50", percentile(lat, 0.5)},
-                             {"latency_ms_p99", percentile(lat, 0.99)},
-                             {"sequential_qps", 1000.0 * seq / lat_sum},
-                             {"concurrent_qps", conc_qps},
-                             {"tables_ms_p50", percentile(tables_ms, 0.5)},
-                             {"plan_ms_p50", percentile(plan_ms, 0.5)},
-                             {"rank_ms_p50", percentile(rank_ms, 0.5)}});
-    }
     if (a->exact) {
       auto e = exact_baseline(d, k, std::min(a->exact, nq));
       std::printf(

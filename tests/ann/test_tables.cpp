@@ -6,6 +6,8 @@
 #include <random>
 
 #include "veil/ann/tables.h"
+#include "veil/io/errors.h"
+#include "veil/rlwe/errors.h"
 #include "veil/rlwe/keygen.h"
 #include "veil/search/key_identity.h"
 
@@ -84,6 +86,52 @@ TEST_P(TablesByGroups, EntriesAreExactInnerProducts) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Groups, TablesByGroups, ::testing::Values(1, 4, 16, 128));
+
+// The querier's pre-expanded probe (G seeded ciphertexts, no key switching)
+// gives the same exact entries, survives the wire, and a probe with a wrong
+// number of ciphertexts is refused. (With G = 1 the two forms coincide.)
+TEST_P(TablesByGroups, PreExpandedProbeGivesTheSameEntries) {
+  const std::size_t d = 100, rows = 700;
+  const TableLayout layout = make_table_layout(4096, d, GetParam());
+  Keys keys(layout);
+  const auto x = random_rows(rows, d, 17);
+  const auto q = random_rows(1, d, 18);
+  const auto xq = quantize_bounded(x, d, max_norm(x, d), keys.config.quant_scale);
+  const auto qq = quantize_bounded(q, d, max_norm(q, d), keys.config.quant_scale);
+  TableEncryptor enc(keys.config, layout, keys.ctx, keys.sk);
+  const auto blocks = enc.encrypt(xq, 2);
+  std::vector<const std::uint32_t*> ptrs;
+  for (const auto& b : blocks) ptrs.push_back(b.data());
+
+  search::ProbeEncryptor pe(keys.config, keys.ctx, keys.sk, keys.key_id);
+  const auto sent = pe.encrypt_expanded(pad_probe(layout, qq.row(0)), 2);
+  ASSERT_EQ(sent.expanded.size(), layout.groups);
+  const auto bytes = search::save_probe(keys.config, *keys.ctx, sent);
+  const auto probe = search::load_probe(keys.config, *keys.ctx, bytes);
+  // G = 1: one ciphertext and no expansion levels, the compact form itself.
+  ASSERT_EQ(probe.expanded.size(), layout.groups > 1 ? layout.groups : 0);
+
+  TableServer server(keys.config, layout, keys.ctx, keys.galois, keys.key_id, 2);
+  TableDecryptor dec(keys.config, layout, keys.ctx, keys.sk, keys.galois, keys.key_id);
+  const auto got = dec.decrypt(server.evaluate(probe, ptrs), dec.prepare(probe), rows);
+  for (std::size_t k = 0; k < rows; ++k) {
+    ASSERT_EQ(got[k], search::quantized_dot(xq.row(k), qq.row(0))) << "row " << k;
+  }
+
+  if (layout.groups > 1) {
+    auto short_probe = probe;
+    short_probe.expanded.pop_back();
+    EXPECT_THROW(server.evaluate(short_probe, ptrs), rlwe::MismatchError);
+    EXPECT_THROW(search::save_probe(keys.config, *keys.ctx, short_probe).size() &&
+                     search::load_probe(keys.config, *keys.ctx,
+                                        search::save_probe(keys.config, *keys.ctx, short_probe))
+                         .expanded.empty(),
+                 io::FormatError);
+  }
+  auto truncated = bytes;
+  truncated.resize(bytes.size() / 2);
+  EXPECT_THROW(search::load_probe(keys.config, *keys.ctx, truncated), io::FormatError);
+}
 
 TEST(Tables, LayoutPositionsAreDistinctAndInRange) {
   for (std::size_t g : {1, 2, 4, 8, 32}) {

@@ -114,8 +114,10 @@ BuiltIndex build_index(std::span<const float> data, std::size_t d, const BuildOp
   return {std::move(files), std::move(plain), report};
 }
 
-AnnQuerier::AnnQuerier(const AnnParams& params, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk)
+AnnQuerier::AnnQuerier(const AnnParams& params, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk,
+                       ProbeForm form)
     : params_(params),
+      form_(form),
       layout_(params.layout()),
       encryptor_(params.scan, std::move(ctx), sk, params.key_id) {}
 
@@ -137,7 +139,8 @@ search::EncryptedProbe AnnQuerier::encrypt(std::span<const float> query) const {
   const auto q =
       quantize_bounded(query, params_.dimension, params_.query_bound, params_.scan.quant_scale);
   auto padded = pad_probe(layout_, q.row(0));
-  auto probe = encryptor_.encrypt_grouped(padded);
+  auto probe = form_ == ProbeForm::kExpanded ? encryptor_.encrypt_expanded(padded)
+                                             : encryptor_.encrypt_grouped(padded);
   sodium_memzero(padded.data(), padded.size() * sizeof(std::int16_t));
   return probe;
 }

@@ -57,15 +57,25 @@ struct BuiltIndex {
 BuiltIndex build_index(std::span<const float> data, std::size_t dimension, const BuildOptions& o,
                        const OwnerKeys& keys, const Progress& progress = {});
 
+// How the querier sends its query (docs/ann.md, "Probe forms"):
+//   kCompact   one seeded ciphertext; the server and the key service each
+//              expand it (G - 1 key switches each)
+//   kExpanded  the G ciphertexts the expansion would produce, each seeded:
+//              no key switching anywhere, G times the upload
+enum class ProbeForm { kCompact, kExpanded };
+
 class AnnQuerier {
  public:
-  AnnQuerier(const AnnParams& params, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk);
+  AnnQuerier(const AnnParams& params, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk,
+             ProbeForm form = ProbeForm::kExpanded);
   // Throws search::InputError for a wrong dimension, a value that is not
   // finite, or a norm above params.query_bound.
   search::EncryptedProbe encrypt(std::span<const float> query) const;
+  ProbeForm form() const { return form_; }
 
  private:
   AnnParams params_;
+  ProbeForm form_;
   TableLayout layout_;
   search::ProbeEncryptor encryptor_;
 };

@@ -29,14 +29,65 @@ Encryptor::Encryptor(ContextPtr ctx, const PublicKey& pk) : ctx_(std::move(ctx))
 
 Encryptor::Encryptor(ContextPtr ctx, const SecretKey& sk) : ctx_(std::move(ctx)), sk_(sk) {
   check_secret_key(*ctx_, sk);
+  const auto& basis = ctx_->basis_q(ctx_->max_level());
+  const std::size_t n = basis.n();
+  s_shoup_.resize(basis.size() * n);
+  for (std::size_t l = 0; l < basis.size(); ++l) {
+    const u64* sl = sk_->s.limb(l);
+    for (std::size_t j = 0; j < n; ++j) {
+      s_shoup_[l * n + j] = math::shoup_precompute(sl[j], basis.modulus(l).value());
+    }
+  }
+}
+
+Encryptor::~Encryptor() {
+  volatile u64* p = s_shoup_.data();
+  for (std::size_t i = 0; i < s_shoup_.size(); ++i) p[i] = 0;
 }
 
 void Encryptor::check(const Plaintext& pt) const {
   require_param_id(pt.param_id, ctx_->id(), "encrypt");
   ctx_->require_level(pt.level, "encrypt");
   ring::require_shape(pt.poly, ctx_->basis_q(pt.level), "encrypt plaintext");
-  if (pt.poly.form() != Form::kEval)
-    throw MismatchError("encrypt: plaintext must be in evaluation form");
+}
+
+RnsPoly Encryptor::noise_and_message(const Plaintext& pt, const ring::RnsBasis& basis) const {
+  auto xof = ring::Xof::fresh();
+  if (pt.poly.form() == Form::kEval) return sample_scaled_noise(*ctx_, xof, basis);
+  RnsPoly e;
+  ring::sample_gaussian(xof, basis, e);
+  if (ctx_->noise_factor() != 1) {
+    std::vector<u64> f(basis.size(), ctx_->noise_factor());
+    ring::multiply_scalar(e, f, e, basis);
+  }
+  for (std::size_t l = 0; l < basis.size(); ++l) {
+    const math::Modulus& q = basis.modulus(l);
+    const u64* ml = pt.poly.limb(l);
+    u64* el = e.limb(l);
+    for (std::size_t j = 0; j < basis.n(); ++j) el[j] = math::add_mod(el[j], ml[j], q);
+  }
+  ring::to_eval(e, basis);
+  return e;
+}
+
+void Encryptor::subtract_as(const ring::RnsBasis& basis, const RnsPoly& a, const Plaintext& pt,
+                            RnsPoly& acc) const {
+  const std::size_t n = basis.n();
+  const bool add_m = pt.poly.form() == Form::kEval;
+  for (std::size_t l = 0; l < basis.size(); ++l) {
+    const math::Modulus& q = basis.modulus(l);
+    const u64 qv = q.value();
+    const u64 *sl = sk_->s.limb(l), *ss = s_shoup_.data() + l * n, *al = a.limb(l);
+    const u64* ml = add_m ? pt.poly.limb(l) : nullptr;
+    u64* z = acc.limb(l);
+    for (std::size_t j = 0; j < n; ++j) {
+      // a s mod q with s's Shoup factor (a < q): two multiplications, no division.
+      u64 as = al[j] * sl[j] - math::mul_hi(al[j], ss[j]) * qv;
+      as = as >= qv ? as - qv : as;
+      const u64 base = ml ? math::add_mod(z[j], ml[j], q) : z[j];
+      z[j] = math::sub_mod(base, as, q);
+    }
+  }
 }
 
 Ciphertext Encryptor::encrypt(const Plaintext& pt) const {
@@ -47,6 +98,19 @@ Ciphertext Encryptor::encrypt(const Plaintext& pt) const {
   ct.level = pt.level;
   ct.scale = pt.scale;
   ct.polys.resize(2);
+  if (sk_) {
+    // Secret key: c = (-a s + e + m, a) with a uniform.
+    ct.polys[0] = noise_and_message(pt, basis);
+    auto axof = ring::Xof::fresh();
+    ring::sample_uniform(axof, basis, Form::kEval, ct.polys[1]);
+    subtract_as(basis, ct.polys[1], pt, ct.polys[0]);
+    return ct;
+  }
+  if (pt.poly.form() != Form::kEval) {
+    Plaintext eval = pt;
+    ring::to_eval(eval.poly, basis);
+    return encrypt(eval);
+  }
   auto xof = ring::Xof::fresh();
   if (pk_) {
     // c = (b u + e0 + m, a u + e1) with u ternary.
@@ -71,11 +135,7 @@ Ciphertext Encryptor::encrypt(const Plaintext& pt) const {
     u.secure_zero();
     return ct;
   }
-  // Secret key: c = (-a s + e + m, a) with a uniform.
-  ring::sample_uniform(xof, basis, Form::kEval, ct.polys[1]);
-  ct.polys[0] = sample_scaled_noise(*ctx_, xof, basis);
-  add_minus_as(basis, sk_->s, ct.polys[1], &pt.poly, ct.polys[0]);
-  return ct;
+  throw std::logic_error("encrypt: no key");
 }
 
 SeededCiphertext Encryptor::encrypt_seeded(const Plaintext& pt) const {
@@ -87,14 +147,13 @@ SeededCiphertext Encryptor::encrypt_seeded(const Plaintext& pt) const {
   sct.level = pt.level;
   sct.scale = pt.scale;
   sct.seed = ring::random_seed();
-  RnsPoly a;
+  thread_local RnsPoly a;
   {
     ring::Xof axof(sct.seed, kSeededA);
     ring::sample_uniform(axof, basis, Form::kEval, a);
   }
-  auto xof = ring::Xof::fresh();
-  sct.c0 = sample_scaled_noise(*ctx_, xof, basis);
-  add_minus_as(basis, sk_->s, a, &pt.poly, sct.c0);
+  sct.c0 = noise_and_message(pt, basis);
+  subtract_as(basis, a, pt, sct.c0);
   return sct;
 }
 
@@ -109,9 +168,13 @@ Ciphertext expand_seeded(const Context& ctx, const SeededCiphertext& sct) {
   ct.scale = sct.scale;
   ct.polys.resize(2);
   ct.polys[0] = sct.c0;
-  ring::Xof axof(sct.seed, kSeededA);
-  ring::sample_uniform(axof, basis, Form::kEval, ct.polys[1]);
+  seeded_c1(ctx, sct, ct.polys[1]);
   return ct;
+}
+
+void seeded_c1(const Context& ctx, const SeededCiphertext& sct, RnsPoly& out) {
+  ring::Xof axof(sct.seed, kSeededA);
+  ring::sample_uniform(axof, ctx.basis_q(sct.level), Form::kEval, out);
 }
 
 }  // namespace veil::rlwe

@@ -18,7 +18,9 @@
 namespace veil::search {
 
 namespace {
-constexpr std::uint32_t kProbeVersion = 2;  // 2: the key id after the config id
+// 2: the key id after the config id; 3: a count of ciphertext envelopes
+// (1: compact, d: pre-expanded) before them.
+constexpr std::uint32_t kProbeVersion = 3;
 
 void check_context(const SearchConfig& config, const rlwe::ContextPtr& ctx, const char* who) {
   if (!ctx) throw rlwe::MismatchError(std::string(who) + ": null context");
@@ -64,13 +66,56 @@ EncryptedProbe ProbeEncryptor::encrypt_grouped(std::span<const std::int16_t> val
   return encrypt_values(values);
 }
 
-EncryptedProbe ProbeEncryptor::encrypt_values(std::span<const std::int16_t> probe) const {
+EncryptedProbe ProbeEncryptor::encrypt_expanded(std::span<const std::int16_t> values,
+                                                std::size_t threads) const {
+  const std::size_t d = config_.dimension, n = config_.n;
+  if (values.empty() || values.size() % d != 0 || values.size() > n) {
+    throw InputError("probe has " + std::to_string(values.size()) +
+                     " values: it needs a positive multiple of " + std::to_string(d) +
+                     ", at most " + std::to_string(n));
+  }
+  if (!sk_) {
+    throw rlwe::MismatchError(
+        "pre-expanded probes are made with the secret key (seed-compressed); this encryptor "
+        "holds a public key");
+  }
+  check_quantised(values);
+  const auto& basis = ctx_->basis_q(1);
+  EncryptedProbe out;
+  out.key_id = key_id_;
+  out.expanded.resize(d);
+  const rlwe::Encryptor enc(ctx_, *sk_);
+  parallel_for(d, threads ? threads : 1, [&](std::size_t r, std::size_t) {
+    rlwe::Plaintext pt;
+    pt.param_id = ctx_->id();
+    pt.level = 1;
+    pt.poly = ring::RnsPoly(n, kPrimes, ring::Form::kCoeff);
+    for (std::size_t l = 0; l < kPrimes; ++l) {
+      const math::Modulus& q = basis.modulus(l);
+      const math::u64 delta = q.reduce(config_.probe_delta);
+      math::u64* m = pt.poly.limb(l);
+      for (std::size_t i = r; i < values.size(); i += d) {
+        m[i - r] = math::mul_mod(math::signed_to_mod_ct(values[i], q.value()), delta, q);
+      }
+    }
+    // Coefficient form: the encryptor adds it to the noise before the transform.
+    out.expanded[r] = enc.encrypt_seeded(pt);
+    pt.poly.secure_zero();
+  });
+  return out;
+}
+
+void ProbeEncryptor::check_quantised(std::span<const std::int16_t> probe) const {
   for (std::int16_t v : probe) {
     if (v > static_cast<int>(config_.quant_scale) || v < -static_cast<int>(config_.quant_scale)) {
       throw InputError("probe is not quantised at this gallery's scale " +
                        std::to_string(config_.quant_scale));
     }
   }
+}
+
+EncryptedProbe ProbeEncryptor::encrypt_values(std::span<const std::int16_t> probe) const {
+  check_quantised(probe);
   const auto& basis = ctx_->basis_q(1);
   rlwe::Plaintext pt;
   pt.param_id = ctx_->id();
@@ -100,11 +145,13 @@ EncryptedProbe ProbeEncryptor::encrypt_values(std::span<const std::int16_t> prob
 
 std::vector<std::uint8_t> save_probe(const SearchConfig& config, const rlwe::Context& ctx,
                                      const EncryptedProbe& probe) {
-  std::vector<std::uint8_t> inner;
+  std::vector<std::vector<std::uint8_t>> inner;
   if (probe.seeded) {
-    inner = io::save(ctx, *probe.seeded);
+    inner.push_back(io::save(ctx, *probe.seeded));
   } else if (probe.full) {
-    inner = io::save(ctx, *probe.full);
+    inner.push_back(io::save(ctx, *probe.full));
+  } else if (!probe.expanded.empty()) {
+    for (const auto& c : probe.expanded) inner.push_back(io::save(ctx, c));
   } else {
     throw std::invalid_argument("save_probe: empty probe");
   }
@@ -112,7 +159,11 @@ std::vector<std::uint8_t> save_probe(const SearchConfig& config, const rlwe::Con
   w.put_u32(kProbeVersion);
   w.put_u64(config.id());
   w.put_bytes(probe.key_id.bytes);
-  w.put_bytes(inner);
+  w.put_u32(static_cast<std::uint32_t>(inner.size()));
+  for (const auto& b : inner) {
+    w.put_u64(b.size());
+    w.put_bytes(b);
+  }
   return io::seal_envelope(io::ObjectType::SearchQuery, ctx.id(), w.bytes());
 }
 
@@ -136,26 +187,46 @@ EncryptedProbe load_probe(const SearchConfig& config, const rlwe::Context& ctx,
   io::KeyId key_id;
   const auto key_bytes = r.get_bytes("key id", key_id.bytes.size());
   std::copy(key_bytes.begin(), key_bytes.end(), key_id.bytes.begin());
-  auto inner = r.get_bytes("ciphertext", r.remaining());
-  if (inner.size() < io::kEnvelopeHeaderSize) {
-    throw io::FormatError("probe: " + std::to_string(inner.size()) +
-                          " bytes is shorter than a header");
+  const std::uint32_t count = r.get_u32("ciphertext count");
+  if (count != 1 && count != config.dimension) {
+    throw io::FormatError("probe: " + std::to_string(count) +
+                          " ciphertexts; expected 1 (compact) or " +
+                          std::to_string(config.dimension) + " (pre-expanded)");
   }
-  const auto type = static_cast<io::ObjectType>(inner[io::kEnvelopeTypeOffset] |
-                                                (inner[io::kEnvelopeTypeOffset + 1] << 8));
   EncryptedProbe p;
   p.key_id = key_id;
-  if (type == io::ObjectType::SeededCiphertext) {
-    p.seeded = io::load_seeded_ciphertext(ctx, inner);
-    if (p.seeded->level != 1) throw io::FormatError("probe: expected a level-1 ciphertext");
-  } else if (type == io::ObjectType::Ciphertext) {
-    p.full = io::load_ciphertext(ctx, inner);
-    if (p.full->level != 1 || p.full->size() != 2) {
-      throw io::FormatError("probe: expected a fresh (size 2, level 1) ciphertext");
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint64_t size = r.get_u64("ciphertext size");
+    if (size < io::kEnvelopeHeaderSize || size > r.remaining()) {
+      throw io::FormatError("probe: ciphertext " + std::to_string(i) + " claims " +
+                            std::to_string(size) + " bytes, " + std::to_string(r.remaining()) +
+                            " remain");
     }
-  } else {
-    throw io::FormatError("probe: expected a Ciphertext or SeededCiphertext, got " +
-                          io::describe(type));
+    auto inner = r.get_bytes("ciphertext", static_cast<std::size_t>(size));
+    const auto type = static_cast<io::ObjectType>(inner[io::kEnvelopeTypeOffset] |
+                                                  (inner[io::kEnvelopeTypeOffset + 1] << 8));
+    if (type == io::ObjectType::SeededCiphertext) {
+      auto c = io::load_seeded_ciphertext(ctx, inner);
+      if (c.level != 1) throw io::FormatError("probe: expected level-1 ciphertexts");
+      if (count == 1) {
+        p.seeded = std::move(c);
+      } else {
+        p.expanded.push_back(std::move(c));
+      }
+    } else if (type == io::ObjectType::Ciphertext && count == 1) {
+      p.full = io::load_ciphertext(ctx, inner);
+      if (p.full->level != 1 || p.full->size() != 2) {
+        throw io::FormatError("probe: expected a fresh (size 2, level 1) ciphertext");
+      }
+    } else {
+      throw io::FormatError(
+          std::string("probe: expected ") +
+          (count == 1 ? "a Ciphertext or SeededCiphertext" : "SeededCiphertexts (pre-expanded)") +
+          ", got " + io::describe(type));
+    }
+  }
+  if (r.remaining() != 0) {
+    throw io::FormatError("probe: " + std::to_string(r.remaining()) + " trailing bytes");
   }
   return p;
 }
@@ -211,8 +282,68 @@ rlwe::Ciphertext ProbeExpander::root(const EncryptedProbe& probe) const {
   return root;
 }
 
+void ProbeExpander::check_pre_expanded(const EncryptedProbe& probe) const {
+  if (probe.expanded.size() != config_.dimension || probe.seeded || probe.full) {
+    throw rlwe::MismatchError(
+        "expand: a pre-expanded probe has " + std::to_string(config_.dimension) +
+        " ciphertexts and nothing else, " + "this one " + std::to_string(probe.expanded.size()));
+  }
+  const auto& basis = ctx_->basis_q(1);
+  for (const rlwe::SeededCiphertext& sc : probe.expanded) {
+    rlwe::require_param_id(sc.param_id, ctx_->id(), "probe");
+    if (sc.level != 1) throw rlwe::MismatchError("expand: expected level-1 ciphertexts");
+    ring::require_shape(sc.c0, basis, "expand");
+    if (sc.c0.form() != ring::Form::kEval)
+      throw rlwe::MismatchError("expand: probe must be in evaluation form");
+  }
+}
+
+std::vector<rlwe::Ciphertext> ProbeExpander::pre_expanded(const EncryptedProbe& probe,
+                                                          std::size_t threads) const {
+  check_pre_expanded(probe);
+  std::vector<rlwe::Ciphertext> cts(config_.dimension);
+  parallel_for(cts.size(), threads ? threads : 1, [&](std::size_t j, std::size_t) {
+    cts[j] = rlwe::expand_seeded(*ctx_, probe.expanded[j]);
+  });
+  return cts;
+}
+
+Words ProbeExpander::pre_expanded_words(const EncryptedProbe& probe, std::size_t threads) const {
+  check_pre_expanded(probe);
+  const std::size_t n = config_.n, d = config_.dimension;
+  Words words(probe_words(n, d));
+  parallel_for(d, threads ? threads : 1, [&](std::size_t j, std::size_t) {
+    thread_local ring::RnsPoly a;
+    rlwe::seeded_c1(*ctx_, probe.expanded[j], a);
+    write_words(j, probe.expanded[j].c0, a, words);
+  });
+  return words;
+}
+
+void ProbeExpander::write_words(std::size_t j, const ring::RnsPoly& c0, const ring::RnsPoly& c1,
+                                Words& words) const {
+  const std::size_t n = config_.n, d = config_.dimension;
+  const auto& basis = ctx_->basis_q(1);
+  for (std::size_t l = 0; l < kPrimes; ++l) {
+    // The kernel's Montgomery reduction divides by 2^32: multiply by it here.
+    const math::Modulus& q = basis.modulus(l);
+    const math::MulOperand r(q.reduce(std::uint64_t{1} << 32), q);
+    for (std::size_t p = 0; p < 2; ++p) {
+      const math::u64* c = (p == 0 ? c0 : c1).limb(l);
+      std::uint32_t* out = words.data() + probe_word(d, 0, l, j, p);
+      for (std::size_t k = 0; k < n; k += kTile) {
+        for (std::size_t i = 0; i < kTile; ++i) {
+          out[i] = static_cast<std::uint32_t>(math::mul_shoup(c[k + i], r, q));
+        }
+        out += probe_chunk_words(d) * kPrimes;
+      }
+    }
+  }
+}
+
 std::vector<rlwe::Ciphertext> ProbeExpander::expand_ciphertexts(const EncryptedProbe& probe,
                                                                 std::size_t threads) const {
+  if (!probe.expanded.empty()) return pre_expanded(probe, threads);
   const rlwe::Ciphertext r = root(probe);
   const std::size_t n = config_.n;
   std::vector<rlwe::Ciphertext> cts(config_.dimension);
@@ -235,6 +366,7 @@ std::vector<rlwe::Ciphertext> ProbeExpander::expand_ciphertexts(const EncryptedP
 }
 
 Words ProbeExpander::expand(const EncryptedProbe& probe, std::size_t threads) const {
+  if (!probe.expanded.empty()) return pre_expanded_words(probe, threads);
   const rlwe::Ciphertext r = root(probe);
   const std::size_t n = config_.n, d = config_.dimension;
   Words words(probe_words(n, d));
@@ -264,6 +396,7 @@ Words ProbeExpander::expand(const EncryptedProbe& probe, std::size_t threads) co
 
 std::vector<rlwe::Ciphertext> ProbeExpander::expand_ciphertexts_generic(const EncryptedProbe& probe,
                                                                         std::size_t threads) const {
+  if (!probe.expanded.empty()) return pre_expanded(probe, threads);
   const auto& basis = ctx_->basis_q(1);
   rlwe::Evaluator ev(ctx_);
   std::vector<rlwe::Ciphertext> cts{root(probe)};
@@ -291,26 +424,14 @@ std::vector<rlwe::Ciphertext> ProbeExpander::expand_ciphertexts_generic(const En
 }
 
 Words ProbeExpander::expand_generic(const EncryptedProbe& probe, std::size_t threads) const {
+  if (!probe.expanded.empty()) return to_words(pre_expanded(probe, threads), threads);
   return to_words(expand_ciphertexts_generic(probe, threads), threads);
 }
 
 Words ProbeExpander::to_words(const std::vector<rlwe::Ciphertext>& cts, std::size_t threads) const {
-  const std::size_t n = config_.n, d = config_.dimension;
-  Words words(probe_words(n, d));
-  const auto& basis = ctx_->basis_q(1);
-  parallel_for(d, threads, [&](std::size_t j, std::size_t) {
-    for (std::size_t l = 0; l < kPrimes; ++l) {
-      // The kernel's Montgomery reduction divides by 2^32: multiply by it here.
-      const math::Modulus& q = basis.modulus(l);
-      const math::MulOperand r(q.reduce(std::uint64_t{1} << 32), q);
-      for (std::size_t p = 0; p < 2; ++p) {
-        const math::u64* c = cts[j].polys[p].limb(l);
-        for (std::size_t k = 0; k < n; ++k) {
-          words[probe_word(d, k, l, j, p)] =
-              static_cast<std::uint32_t>(math::mul_shoup(c[k], r, q));
-        }
-      }
-    }
+  Words words(probe_words(config_.n, config_.dimension));
+  parallel_for(config_.dimension, threads, [&](std::size_t j, std::size_t) {
+    write_words(j, cts[j].polys[0], cts[j].polys[1], words);
   });
   return words;
 }

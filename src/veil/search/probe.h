@@ -31,6 +31,11 @@ struct EncryptedProbe {
   io::KeyId key_id;  // the key set it is encrypted under (key_identity.h)
   std::optional<rlwe::SeededCiphertext> seeded;
   std::optional<rlwe::Ciphertext> full;
+  // Pre-expanded (ProbeEncryptor::encrypt_expanded): the config's d
+  // ciphertexts that the expansion would produce, made directly by the key
+  // holder, seed-compressed. No key switching on either side, at d times the
+  // upload. Exactly one of seeded, full, expanded is set.
+  std::vector<rlwe::SeededCiphertext> expanded;
 };
 
 class ProbeEncryptor {
@@ -47,9 +52,17 @@ class ProbeEncryptor {
   // config's dimension G, value i in coefficient i. Expansion then leaves in
   // ciphertext r the values i = r + G t at coefficients G t, not constants.
   EncryptedProbe encrypt_grouped(std::span<const std::int16_t> values) const;
+  // The expansion's output for the same values (encrypt or encrypt_grouped),
+  // made directly: ciphertext r encrypts Delta_q * sum_t v_{r + d t} X^(d t).
+  // Fresh ciphertexts carry less noise than expanded ones, so the config's
+  // noise bound holds. Secret key only (seeded); search::InputError as above,
+  // rlwe::MismatchError for a public-key encryptor.
+  EncryptedProbe encrypt_expanded(std::span<const std::int16_t> values,
+                                  std::size_t threads = 1) const;
 
  private:
   EncryptedProbe encrypt_values(std::span<const std::int16_t> values) const;
+  void check_quantised(std::span<const std::int16_t> values) const;
   SearchConfig config_;
   rlwe::ContextPtr ctx_;
   std::optional<rlwe::PublicKey> pk_;
@@ -88,6 +101,13 @@ class ProbeExpander {
 
  private:
   rlwe::Ciphertext root(const EncryptedProbe& probe) const;
+  void check_pre_expanded(const EncryptedProbe& probe) const;
+  std::vector<rlwe::Ciphertext> pre_expanded(const EncryptedProbe& probe,
+                                             std::size_t threads) const;
+  Words pre_expanded_words(const EncryptedProbe& probe, std::size_t threads) const;
+  // Ciphertext j's halves into the probe layout (layout.h), times 2^32.
+  void write_words(std::size_t j, const ring::RnsPoly& c0, const ring::RnsPoly& c1,
+                   Words& words) const;
   Words to_words(const std::vector<rlwe::Ciphertext>& cts, std::size_t threads) const;
 
   SearchConfig config_;
