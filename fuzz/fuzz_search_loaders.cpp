@@ -72,7 +72,10 @@ void load_checked(unsigned kind, bool public_gallery, std::span<const std::uint8
       }
       case 1: {
         search::EncryptedProbe p = search::load_probe(s.config, *s.ctx, in);
-        VEIL_FUZZ_CHECK(p.seeded.has_value() != p.full.has_value());
+        // Exactly one form: compact seeded, compact full, or pre-expanded.
+        VEIL_FUZZ_CHECK(
+            int(p.seeded.has_value()) + int(p.full.has_value()) + int(!p.expanded.empty()) == 1);
+        VEIL_FUZZ_CHECK(p.expanded.empty() || p.expanded.size() == s.config.dimension);
         VEIL_FUZZ_CHECK(veil::fuzz::same_bytes(search::save_probe(s.config, *s.ctx, p), in));
         break;
       }
@@ -109,6 +112,12 @@ std::vector<Bytes> seed_inputs() {
         1 | flag,
         search::save_probe(s.config, *s.ctx,
                            search::ProbeEncryptor(s.config, s.ctx, s.sk, io::KeyId{}).encrypt(q))));
+    if (!pk) {
+      seeds.push_back(with_selector(
+          1, search::save_probe(
+                 s.config, *s.ctx,
+                 search::ProbeEncryptor(s.config, s.ctx, s.sk, io::KeyId{}).encrypt_expanded(q))));
+    }
     seeds.push_back(with_selector(2 | flag, search::save_scores(s.config, sample_scores(s))));
     seeds.push_back(with_selector(
         3 | flag,
