@@ -121,7 +121,8 @@ AnnQuerier::AnnQuerier(const AnnParams& params, rlwe::ContextPtr ctx, const rlwe
       layout_(params.layout()),
       encryptor_(params.scan, std::move(ctx), sk, params.key_id) {}
 
-search::EncryptedProbe AnnQuerier::encrypt(std::span<const float> query) const {
+search::EncryptedProbe AnnQuerier::encrypt(std::span<const float> query,
+                                           std::size_t threads) const {
   if (query.size() != params_.dimension) {
     throw search::InputError("query has dimension " + std::to_string(query.size()) +
                              ", the index " + std::to_string(params_.dimension));
@@ -139,7 +140,7 @@ search::EncryptedProbe AnnQuerier::encrypt(std::span<const float> query) const {
   const auto q =
       quantize_bounded(query, params_.dimension, params_.query_bound, params_.scan.quant_scale);
   auto padded = pad_probe(layout_, q.row(0));
-  auto probe = form_ == ProbeForm::kExpanded ? encryptor_.encrypt_expanded(padded)
+  auto probe = form_ == ProbeForm::kExpanded ? encryptor_.encrypt_expanded(padded, threads)
                                              : encryptor_.encrypt_grouped(padded);
   sodium_memzero(padded.data(), padded.size() * sizeof(std::int16_t));
   return probe;

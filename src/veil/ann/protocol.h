@@ -69,8 +69,9 @@ class AnnQuerier {
   AnnQuerier(const AnnParams& params, rlwe::ContextPtr ctx, const rlwe::SecretKey& sk,
              ProbeForm form = ProbeForm::kExpanded);
   // Throws search::InputError for a wrong dimension, a value that is not
-  // finite, or a norm above params.query_bound.
-  search::EncryptedProbe encrypt(std::span<const float> query) const;
+  // finite, or a norm above params.query_bound. `threads` share the G
+  // encryptions of the expanded form.
+  search::EncryptedProbe encrypt(std::span<const float> query, std::size_t threads = 1) const;
   ProbeForm form() const { return form_; }
 
  private:
