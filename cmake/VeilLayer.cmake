@@ -14,6 +14,9 @@ function(veil_layer name)
   endif()
   target_include_directories(veil_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(veil_${name} PUBLIC ${L_DEPS})
+  if(VEIL_SANITIZE AND name IN_LIST VEIL_SANITIZE_HOT_LAYERS)
+    target_compile_options(veil_${name} PRIVATE -O2)
+  endif()
 endfunction()
 
 # veil_layer_test(NAME DEPS ...): one gtest binary from tests/<NAME>/test_*.cpp.
