@@ -39,7 +39,7 @@ void add_build(CLI::App& ann) {
     std::string index, keys, input;
     std::size_t nlist = 1024, m = 16, groups = ann::BuildOptions{}.groups, train = 0;
     double query_bound = 0;
-    bool quiet = false;
+    bool quiet = false, equal_lists = false;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = ann.add_subcommand("build", "Train IVF-PQ, encrypt its tables, seal its lists");
@@ -62,6 +62,9 @@ void add_build(CLI::App& ann) {
   cmd->add_option("--query-bound", a->query_bound,
                   "largest query norm accepted (0: 1.25 x the largest input norm)")
       ->check(cli::real(0, 1e30));
+  cmd->add_flag("--equal-lists", a->equal_lists,
+                "pad every list to the largest one's size (with search --fetch: the same bytes "
+                "and work for every query)");
   cmd->add_flag("--quiet", a->quiet, "no progress on stderr");
   cmd->callback([a] {
     if (std::filesystem::exists(a->index)) {
@@ -75,6 +78,7 @@ void add_build(CLI::App& ann) {
     o.ivf.train_size = a->train;
     o.groups = a->groups;
     o.query_bound = a->query_bound;
+    o.equal_lists = a->equal_lists;
     const auto t0 = Clock::now();
     auto built = ann::build_index(input.matrix.values, input.matrix.cols, o,
                                   {keys.ctx, &*keys.sk, keys.key_id}, progress_bar(a->quiet));
@@ -95,7 +99,7 @@ void add_build(CLI::App& ann) {
 void add_search(CLI::App& ann) {
   struct Args {
     std::string index, keys, query;
-    std::size_t nprobe = 16, k = 10;
+    std::size_t nprobe = 16, k = 10, fetch = 0;
     bool json = false;
   };
   auto a = std::make_shared<Args>();
@@ -109,6 +113,10 @@ void add_search(CLI::App& ann) {
   cmd->add_option("--nprobe", a->nprobe, "lists scanned per query")
       ->transform(cli::count(1, 1 << 20));
   cmd->add_option("-k", a->k, "neighbours per query")->transform(cli::count(1, 10000));
+  cmd->add_option("--fetch", a->fetch,
+                  "lists fetched per query, nprobe..nlist: the nprobe nearest and random others, "
+                  "so the server cannot tell which were needed (0: nprobe)")
+      ->transform(cli::count(0, 1 << 20));
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->callback([a] {
     auto keys =
@@ -127,6 +135,11 @@ void add_search(CLI::App& ann) {
       throw std::runtime_error("--nprobe " + std::to_string(a->nprobe) + " exceeds the index's " +
                                std::to_string(files.params.nlist) + " lists");
     }
+    if (a->fetch != 0 && (a->fetch < a->nprobe || a->fetch > files.params.nlist)) {
+      throw std::runtime_error("--fetch " + std::to_string(a->fetch) + " must be 0 or between " +
+                               "--nprobe (" + std::to_string(a->nprobe) + ") and the index's " +
+                               std::to_string(files.params.nlist) + " lists");
+    }
     const auto params = files.params;
     ann::AnnServer server(std::move(files), keys.ctx, *keys.expansion);
     ann::AnnKeyService ks(params, keys.ctx, *keys.sk, *keys.expansion, server.key_service_slot());
@@ -135,7 +148,7 @@ void add_search(CLI::App& ann) {
     for (std::size_t i = 0; i < queries.matrix.rows; ++i) {
       auto probe = querier.encrypt({queries.matrix.row(i), queries.matrix.cols});
       auto tables = server.tables(probe);
-      auto plan = ks.plan(tables, ks.prepare(probe), a->nprobe);
+      auto plan = ks.plan(tables, ks.prepare(probe), a->nprobe, a->fetch);
       auto hits = ks.rank(plan, server.lists(plan.lists), a->k);
       if (a->json) {
         nlohmann::json h = nlohmann::json::array();

@@ -178,6 +178,77 @@ TEST(AnnProtocol, BadInputIsRefused) {
                SealError);
 }
 
+TEST(AnnProtocol, FixedFetchHidesWhichListsAreNearest) {
+  NEED_DATA();
+  const auto& files = s->built->files;
+  AnnServer server(files, s->ctx, s->galois, 2);
+  AnnKeyService ks(files.params, s->ctx, s->sk, s->galois, server.key_service_slot());
+  AnnQuerier querier(files.params, s->ctx, s->sk);
+  auto probe = querier.encrypt(query(*s, 7));
+  auto tables = server.tables(probe);
+  auto key = ks.prepare(probe);
+  const auto nearest = ks.plan(tables, key, kNprobe);
+  const auto a = ks.plan(tables, key, kNprobe, 24);
+  const auto b = ks.plan(tables, key, kNprobe, 24);
+  ASSERT_EQ(nearest.lists.size(), kNprobe);
+  ASSERT_EQ(a.lists.size(), 24u);
+  ASSERT_EQ(a.list_terms.size(), 24u);
+  // Increasing order, every nearest list present with its own term.
+  for (std::size_t i = 1; i < a.lists.size(); ++i) ASSERT_LT(a.lists[i - 1], a.lists[i]);
+  for (std::size_t i = 0; i < kNprobe; ++i) {
+    const auto at = std::find(a.lists.begin(), a.lists.end(), nearest.lists[i]);
+    ASSERT_NE(at, a.lists.end());
+    EXPECT_EQ(a.list_terms[at - a.lists.begin()], nearest.list_terms[i]);
+  }
+  // Fresh decoys per plan (two equal draws of 16 of 56: probability 1e-13).
+  EXPECT_NE(a.lists, b.lists);
+  // Decoys only add candidates: the k-th distance cannot get worse.
+  const auto hits = ks.rank(nearest, server.lists(nearest.lists), kK);
+  const auto more = ks.rank(a, server.lists(a.lists), kK);
+  ASSERT_EQ(more.size(), kK);
+  EXPECT_LE(more.back().distance, hits.back().distance);
+  const auto all = ks.plan(tables, key, kNprobe, files.params.nlist);
+  ASSERT_EQ(all.lists.size(), files.params.nlist);
+  for (std::size_t l = 0; l < all.lists.size(); ++l) EXPECT_EQ(all.lists[l], l);
+  EXPECT_THROW(ks.plan(tables, key, kNprobe, kNprobe - 1), search::InputError);
+  EXPECT_THROW(ks.plan(tables, key, kNprobe, files.params.nlist + 1), search::InputError);
+}
+
+TEST(AnnProtocol, EqualListsAreAllOneSize) {
+  NEED_DATA();
+  BuildOptions o;
+  o.ivf.nlist = 16;
+  o.ivf.m = 16;
+  o.groups = 16;
+  o.equal_lists = true;
+  const std::size_t n = 4000;
+  const auto built = build_index(std::span<const float>(s->base.values).first(n * 128), 128, o,
+                                 {s->ctx, &s->sk, s->key_id});
+  const auto& lists = built.files.lists;
+  ASSERT_EQ(lists.count(), o.ivf.nlist + 1);  // + the centroid norms
+  std::size_t largest = 0;
+  for (std::size_t l = 0; l < o.ivf.nlist; ++l) {
+    EXPECT_EQ(lists.list(l).size(), lists.list(0).size()) << "list " << l;
+    largest = std::max(largest, built.plain.list_size(l));
+  }
+  EXPECT_EQ(built.report.largest_list, largest);
+  EXPECT_EQ(built.report.padded_entries, o.ivf.nlist * padded_list_size(largest));
+  // The padding is dummies: a search still finds a base vector first.
+  AnnServer server(built.files, s->ctx, s->galois, 2);
+  AnnKeyService ks(server.params(), s->ctx, s->sk, s->galois, server.key_service_slot());
+  AnnQuerier querier(server.params(), s->ctx, s->sk);
+  const auto hits = search_one(server, ks, querier, {s->base.row(42), 128});
+  EXPECT_EQ(hits.front().id, 42u);
+
+  // An explicit padded size below the count is refused.
+  ListSealer sealer(s->sk, server.params().index_id, 16);
+  const auto list = built.plain.list(0);
+  EXPECT_THROW(sealer.seal(0, list, list.ids.size() - 1), std::invalid_argument);
+  const auto opened = sealer.open(0, sealer.seal(0, list, list.ids.size() + 5));
+  EXPECT_EQ(opened.ids.size(), list.ids.size() + 5);
+  EXPECT_EQ(opened.ids.back(), kDummyId);
+}
+
 TEST(AnnProtocol, ListSizesArePadded) {
   EXPECT_EQ(padded_list_size(0), 16u);
   EXPECT_EQ(padded_list_size(16), 16u);

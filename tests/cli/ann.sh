@@ -32,7 +32,24 @@ for q in r:
     assert all(0 <= h["id"] < 3000 for h in q["hits"]), q
 PY
 
+# A fixed fetch of all 8 lists (the 2 nearest and 6 others): hits no worse
+# than those of the 4 nearest alone; a fetch below --nprobe or beyond the
+# index is refused.
+"$VEIL" ann search "$WORK/idx" --keys "$WORK/keys" --query "$WORK/g/probes.npy" --nprobe 2 \
+  --fetch 8 -k 3 --json >"$WORK/fetch.json"
+python3 - "$WORK/fetch.json" "$WORK/hits.json" <<'PY'
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+for qa, qb in zip(a, b):
+    assert len(qa["hits"]) == 3, qa
+    assert qa["hits"][-1]["distance"] <= qb["hits"][-1]["distance"] + 1e-3, (qa, qb)
+PY
+
 before=$(md5sum "$WORK"/idx/*)
+fails "--fetch 1 must be 0 or between" "$VEIL" ann search "$WORK/idx" --keys "$WORK/keys" \
+  --query "$WORK/g/probes.npy" --nprobe 2 --fetch 1
+fails "--fetch 9 must be" "$VEIL" ann search "$WORK/idx" --keys "$WORK/keys" \
+  --query "$WORK/g/probes.npy" --nprobe 2 --fetch 9
 fails "exists" "$VEIL" ann build "$WORK/idx" --keys "$WORK/keys" --input "$WORK/g/gallery.npy" --quiet
 fails "dimension 32" "$VEIL" ann search "$WORK/idx" --keys "$WORK/keys" --query "$WORK/h/probes.npy"
 fails "under key" "$VEIL" ann search "$WORK/idx" --keys "$WORK/keys2" --query "$WORK/g/probes.npy"

@@ -99,6 +99,8 @@ std::vector<float> IvfPqIndex::embedded_codewords() const {
   return rows;
 }
 
+std::size_t IvfPqIndex::list_size(std::size_t l) const { return index_->invlists->list_size(l); }
+
 IvfPqIndex::List IvfPqIndex::list(std::size_t l) const {
   const auto* inv = index_->invlists;
   const std::size_t size = inv->list_size(l), m = this->m(), d = dimension();

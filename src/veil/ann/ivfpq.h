@@ -60,6 +60,7 @@ class IvfPqIndex {
     std::vector<float> norms;         // ||reconstruction||^2 per entry
   };
   List list(std::size_t l) const;
+  std::size_t list_size(std::size_t l) const;
 
   // The plaintext ceiling: faiss's own search with `nprobe` lists, k ids per
   // query (-1 where fewer were found), queries x k.

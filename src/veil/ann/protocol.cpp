@@ -84,16 +84,20 @@ BuiltIndex build_index(std::span<const float> data, std::size_t d, const BuildOp
 
   t0 = std::chrono::steady_clock::now();
   ListSealer sealer(*keys.sk, p.index_id, p.m);
+  for (std::size_t l = 0; l < p.nlist; ++l) {
+    report.largest_list = std::max(report.largest_list, plain.list_size(l));
+  }
+  const std::size_t equal = o.equal_lists ? padded_list_size(report.largest_list) : 0;
   files.lists.offsets.push_back(0);
-  auto append = [&](std::size_t l, const IvfPqIndex::List& list) {
-    const auto sealed = sealer.seal(l, list);
+  auto append = [&](std::size_t l, const IvfPqIndex::List& list, std::size_t padded) {
+    const auto sealed = sealer.seal(l, list, padded);
     files.lists.bytes.insert(files.lists.bytes.end(), sealed.begin(), sealed.end());
     files.lists.offsets.push_back(files.lists.bytes.size());
-    report.padded_entries += padded_list_size(list.ids.size());
+    report.padded_entries += padded ? padded : padded_list_size(list.ids.size());
   };
   for (std::size_t l = 0; l < p.nlist; ++l) {
     if (progress && l % 64 == 0) progress("seal", static_cast<double>(l) / p.nlist);
-    append(l, plain.list(l));
+    append(l, plain.list(l), equal);
   }
   IvfPqIndex::List norms;
   for (std::size_t l = 0; l < p.nlist; ++l) {
@@ -104,7 +108,7 @@ BuiltIndex build_index(std::span<const float> data, std::size_t d, const BuildOp
     norms.norms.push_back(static_cast<float>(n2));
   }
   norms.codes.assign(p.nlist * p.m, 0);
-  append(p.nlist, norms);
+  append(p.nlist, norms, 0);
   report.padded_entries -= padded_list_size(p.nlist);
   if (progress) progress("seal", 1);
   report.seal_s = seconds_since(t0);
@@ -195,10 +199,14 @@ search::ProbeKey AnnKeyService::prepare(const search::EncryptedProbe& probe) con
 }
 
 SearchPlan AnnKeyService::plan(const search::EncryptedScores& tables, const search::ProbeKey& key,
-                               std::size_t nprobe) const {
+                               std::size_t nprobe, std::size_t fetch) const {
   if (nprobe == 0 || nprobe > params_.nlist) {
     throw search::InputError("nprobe must be in [1, " + std::to_string(params_.nlist) + "], got " +
                              std::to_string(nprobe));
+  }
+  if (fetch != 0 && (fetch < nprobe || fetch > params_.nlist)) {
+    throw search::InputError("fetch must be 0 or in [nprobe = " + std::to_string(nprobe) + ", " +
+                             std::to_string(params_.nlist) + "], got " + std::to_string(fetch));
   }
   auto entries = decryptor_.decrypt(tables, key, params_.table_rows(), 1);
   SearchPlan plan;
@@ -208,7 +216,19 @@ SearchPlan AnnKeyService::plan(const search::EncryptedScores& tables, const sear
                 static_cast<std::uint32_t>(l)};
   }
   std::partial_sort(lists.begin(), lists.begin() + nprobe, lists.end());
-  for (std::size_t i = 0; i < nprobe; ++i) {
+  if (fetch > nprobe) {
+    // Decoys: a uniform (fetch - nprobe)-subset of the other lists, by a
+    // partial Fisher-Yates shuffle of the tail.
+    for (std::size_t i = nprobe; i < fetch; ++i) {
+      const std::size_t j = i + randombytes_uniform(static_cast<std::uint32_t>(params_.nlist - i));
+      std::swap(lists[i], lists[j]);
+    }
+  }
+  const std::size_t count = std::max(fetch, nprobe);
+  // Increasing list order: the request says nothing about which are nearest.
+  std::sort(lists.begin(), lists.begin() + count,
+            [](const auto& a, const auto& b) { return a.second < b.second; });
+  for (std::size_t i = 0; i < count; ++i) {
     const std::uint32_t l = lists[i].second;
     plan.lists.push_back(l);
     // ||q - y||^2 - ||q||^2 = ||y||^2 - 2 <q, c> - 2 <q, r> for y = c + r.

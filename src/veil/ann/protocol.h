@@ -34,11 +34,17 @@ struct BuildOptions {
   // Largest query norm the index accepts; 0 picks 1.25 x the largest
   // vector norm of the data.
   double query_bound = 0;
+  // Pad every list to the size of the largest (instead of its own rung of
+  // the size ladder): with a fixed fetch count (AnnKeyService::plan), every
+  // query then moves and scans the same number of entries (docs/ann.md,
+  // "Access pattern").
+  bool equal_lists = false;
 };
 
 struct BuildReport {
   double train_add_s = 0, tables_s = 0, seal_s = 0, write_s = 0;
   std::size_t table_blocks = 0, table_bytes = 0, list_bytes = 0, padded_entries = 0;
+  std::size_t largest_list = 0;  // entries, before padding
 };
 
 struct OwnerKeys {
@@ -126,9 +132,14 @@ class AnnKeyService {
                 rlwe::GaloisKeys keys, std::span<const std::uint8_t> centroid_slot);
   // The key service's own expansion of the probe (runs while the server scans).
   search::ProbeKey prepare(const search::EncryptedProbe& probe) const;
-  // Decrypts the tables and picks the nprobe nearest lists.
+  // Decrypts the tables and picks the nprobe nearest lists. With `fetch`
+  // (nprobe <= fetch <= nlist; 0: nprobe) the plan holds exactly `fetch`
+  // lists, in increasing order: the nprobe nearest and fetch - nprobe others
+  // drawn uniformly (CSPRNG) from the rest, so the server sees a fixed
+  // number of lists of which it cannot tell the nearest. Every list of the
+  // plan is ranked (the extra ones only add candidates).
   SearchPlan plan(const search::EncryptedScores& tables, const search::ProbeKey& key,
-                  std::size_t nprobe) const;
+                  std::size_t nprobe, std::size_t fetch = 0) const;
   // Opens the lists (SealError if one does not) and returns the k nearest
   // entries, nearest first.
   std::vector<Hit> rank(const SearchPlan& plan,

@@ -43,13 +43,18 @@ ListSealer::ListSealer(const rlwe::SecretKey& sk, const IndexId& index_id, std::
 
 ListSealer::~ListSealer() { sodium_memzero(key_.data(), key_.size()); }
 
-std::vector<std::uint8_t> ListSealer::seal(std::size_t list_no,
-                                           const IvfPqIndex::List& list) const {
+std::vector<std::uint8_t> ListSealer::seal(std::size_t list_no, const IvfPqIndex::List& list,
+                                           std::size_t padded) const {
   const std::size_t count = list.ids.size();
   if (list.codes.size() != count * m_ || list.norms.size() != count) {
     throw std::invalid_argument("seal: list " + std::to_string(list_no) + " is inconsistent");
   }
-  const std::size_t padded = padded_list_size(count);
+  if (padded == 0) padded = padded_list_size(count);
+  if (padded < count) {
+    throw std::invalid_argument("seal: list " + std::to_string(list_no) + " has " +
+                                std::to_string(count) + " entries, more than the padded size " +
+                                std::to_string(padded));
+  }
   std::vector<std::uint8_t> plain(padded * entry_bytes(), 0);
   for (std::size_t i = 0; i < padded; ++i) {
     std::uint8_t* e = plain.data() + i * entry_bytes();

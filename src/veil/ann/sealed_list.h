@@ -43,8 +43,11 @@ class ListSealer {
   ListSealer& operator=(const ListSealer&) = delete;
 
   std::size_t entry_bytes() const { return 12 + m_; }
-  // Nonce, padded count (u64), ciphertext with its tag.
-  std::vector<std::uint8_t> seal(std::size_t list_no, const IvfPqIndex::List& list) const;
+  // Nonce, padded count (u64), ciphertext with its tag. The list is padded
+  // to `padded` entries when given (std::invalid_argument if it has more),
+  // else to padded_list_size of its count.
+  std::vector<std::uint8_t> seal(std::size_t list_no, const IvfPqIndex::List& list,
+                                 std::size_t padded = 0) const;
   // The entries, dummies included (their id is kDummyId and norm +inf).
   IvfPqIndex::List open(std::size_t list_no, std::span<const std::uint8_t> sealed) const;
 
