@@ -88,8 +88,12 @@ std::vector<Bytes> seed_inputs() {
   ann::SealedLists lists;
   lists.offsets = {0, 40, 64};
   for (std::size_t i = 0; i < 64; ++i) lists.bytes.push_back(static_cast<std::uint8_t>(i * 7));
+  ann::AnnParams refining = p;  // version 2: refinement vectors
+  refining.refine = true;
+  refining.refine_bound = 3.0;
   return {
       with_selector(0, ann::save_params(p)),
+      with_selector(3, ann::save_params(refining)),
       with_selector(1, ann::save_tables(p, blocks)),
       with_selector(2, ann::save_lists(p, lists)),
   };

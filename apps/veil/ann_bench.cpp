@@ -135,7 +135,7 @@ void add_ann_bench(CLI::App& ann, ann::Progress (*progress_bar)(bool)) {
     std::string base, queries, truth, out;
     std::size_t generate = 0, nq = 1000, nlist = 1024, m = 16, groups = 16, k = 10;
     std::size_t sequential = 200, exact = 0;
-    std::string nprobe = "4,8,16,32", fetch = "0";
+    std::string nprobe = "4,8,16,32", fetch = "0", refine = "0";
     std::string probe = "expanded,compact";
     std::uint64_t seed = 1;
     bool quiet = false, equal_lists = false;
@@ -168,6 +168,10 @@ void add_ann_bench(CLI::App& ann, ann::Progress (*progress_bar)(bool)) {
                   "random others, hiding which were needed)")
       ->check(cli::count_list(0, 1 << 20));
   cmd->add_flag("--equal-lists", a->equal_lists, "pad every list to the largest one's size");
+  cmd->add_option("--refine", a->refine,
+                  "PQ candidates re-ranked exactly by the key service, comma-separated (0: none; "
+                  "any other value builds the index with refinement vectors)")
+      ->check(cli::count_list(0, 1000000));
   cmd->add_option("-k", a->k, "neighbours (recall@k)")->transform(cli::count(1, 100));
   cmd->add_option("--sequential", a->sequential, "queries timed one at a time")
       ->transform(cli::count(1, 1000000));
@@ -219,6 +223,8 @@ void add_ann_bench(CLI::App& ann, ann::Progress (*progress_bar)(bool)) {
     o.ivf.m = a->m;
     o.groups = a->groups;
     o.equal_lists = a->equal_lists;
+    const auto refines = args::parse_count_list(a->refine, "--refine", 0, 1000000);
+    o.refine = std::any_of(refines.begin(), refines.end(), [](auto r) { return r > 0; });
     t0 = Clock::now();
     auto built = ann::build_index(d.base.values, dim, o, {keys.ctx, &keys.sk, keys.key_id},
                                   progress_bar(a->quiet));
@@ -264,112 +270,116 @@ void add_ann_bench(CLI::App& ann, ann::Progress (*progress_bar)(bool)) {
     out["truth_s"] = d.truth_s;
     out["equal_lists"] = a->equal_lists;
     out["largest_list"] = rep.largest_list;
-    std::printf("%9s %7s %6s %8s %8s %9s %9s %9s %9s %9s %7s %9s %9s %8s %9s %10s\n", "probe",
-                "nprobe", "fetch", "R faiss", "R veil", "faiss q/s", "p50 ms", "p99 ms", "seq q/s",
-                "conc q/s", "encrypt", "tables", "plan", "rank", "upload B", "lists B");
+    std::printf("%9s %7s %6s %6s %8s %8s %9s %9s %9s %9s %9s %7s %9s %9s %8s %9s %10s\n", "probe",
+                "nprobe", "fetch", "refine", "R faiss", "R veil", "faiss q/s", "p50 ms", "p99 ms",
+                "seq q/s", "conc q/s", "encrypt", "tables", "plan", "rank", "upload B", "lists B");
     const auto fetches = args::parse_count_list(a->fetch, "--fetch", 0, params.nlist);
     for (const auto& [form_name, form] : forms)
       for (std::size_t nprobe : args::parse_count_list(a->nprobe, "--nprobe", 1, params.nlist))
-        for (std::size_t fetch : fetches) {
-          if (fetch != 0 && fetch < nprobe) continue;  // not a valid pair: skipped
-          const ann::AnnQuerier querier(params, keys.ctx, keys.sk, form);
-          const std::size_t upload =
-              search::save_probe(params.scan, *keys.ctx, querier.encrypt({d.queries.row(0), dim}))
-                  .size();
-          t0 = Clock::now();
-          const auto plain = built.plain.search(d.queries.values, k, nprobe);
-          const double faiss_qps = nq / s_since(t0);
-          double r_faiss = 0;
-          for (std::size_t i = 0; i < nq; ++i) {
-            r_faiss += recall({d.truth.data() + i * k, k}, {plain.data() + i * k, k}, k);
-          }
-          // One query at a time, each using both cores (the key service expands
-          // while the server scans).
-          const std::size_t seq = std::min(nq, a->sequential);
-          std::vector<double> lat, enc_ms, tables_ms, plan_ms, rank_ms;
-          std::atomic<std::size_t> list_bytes{0};
-          double r_veil = 0;
-          auto one = [&](const ann::AnnServer& srv, std::size_t i, bool overlap,
-                         std::vector<std::int64_t>& ids) {
-            const auto q0 = Clock::now();
-            // Sequential queries encrypt on both cores; concurrent ones on one each.
-            auto probe = querier.encrypt({d.queries.row(i), dim}, overlap ? 2 : 1);
-            const double t_enc = ms_since(q0);
-            search::EncryptedScores tables;
-            search::ProbeKey key;
-            if (overlap) {
-              auto fut = std::async(std::launch::async, [&] { return ks.prepare(probe); });
-              tables = srv.tables(probe);
-              key = fut.get();
-            } else {
-              tables = srv.tables(probe);
-              key = ks.prepare(probe);
+        for (std::size_t fetch : fetches)
+          for (std::size_t refine : refines) {
+            if (fetch != 0 && fetch < nprobe) continue;  // not a valid pair: skipped
+            if (refine != 0 && refine < k) continue;
+            const ann::AnnQuerier querier(params, keys.ctx, keys.sk, form);
+            const std::size_t upload =
+                search::save_probe(params.scan, *keys.ctx, querier.encrypt({d.queries.row(0), dim}))
+                    .size();
+            t0 = Clock::now();
+            const auto plain = built.plain.search(d.queries.values, k, nprobe);
+            const double faiss_qps = nq / s_since(t0);
+            double r_faiss = 0;
+            for (std::size_t i = 0; i < nq; ++i) {
+              r_faiss += recall({d.truth.data() + i * k, k}, {plain.data() + i * k, k}, k);
             }
-            const double t_tables = ms_since(q0) - t_enc;
-            const auto q1 = Clock::now();
-            auto plan = ks.plan(tables, key, nprobe, fetch);
-            const double t_plan = ms_since(q1);
-            const auto q2 = Clock::now();
-            const auto sealed = srv.lists(plan.lists);
-            for (const auto& l : sealed) list_bytes += l.size();
-            auto hits = ks.rank(plan, sealed, k);
-            const double t_rank = ms_since(q2);
-            ids.clear();
-            for (const auto& h : hits) ids.push_back(static_cast<std::int64_t>(h.id));
-            return std::array<double, 5>{ms_since(q0), t_tables, t_plan, t_rank, t_enc};
-          };
-          std::vector<std::int64_t> ids;
-          for (std::size_t i = 0; i < seq; ++i) {
-            const auto t = one(server, i, true, ids);
-            lat.push_back(t[0]);
-            tables_ms.push_back(t[1]);
-            plan_ms.push_back(t[2]);
-            rank_ms.push_back(t[3]);
-            enc_ms.push_back(t[4]);
-            r_veil += recall({d.truth.data() + i * k, k}, ids, k);
+            // One query at a time, each using both cores (the key service expands
+            // while the server scans).
+            const std::size_t seq = std::min(nq, a->sequential);
+            std::vector<double> lat, enc_ms, tables_ms, plan_ms, rank_ms;
+            std::atomic<std::size_t> list_bytes{0};
+            double r_veil = 0;
+            auto one = [&](const ann::AnnServer& srv, std::size_t i, bool overlap,
+                           std::vector<std::int64_t>& ids) {
+              const auto q0 = Clock::now();
+              // Sequential queries encrypt on both cores; concurrent ones on one each.
+              auto probe = querier.encrypt({d.queries.row(i), dim}, overlap ? 2 : 1);
+              std::vector<std::uint8_t> sealed_query;
+              if (refine) sealed_query = querier.seal_query({d.queries.row(i), dim});
+              const double t_enc = ms_since(q0);
+              search::EncryptedScores tables;
+              search::ProbeKey key;
+              if (overlap) {
+                auto fut = std::async(std::launch::async, [&] { return ks.prepare(probe); });
+                tables = srv.tables(probe);
+                key = fut.get();
+              } else {
+                tables = srv.tables(probe);
+                key = ks.prepare(probe);
+              }
+              const double t_tables = ms_since(q0) - t_enc;
+              const auto q1 = Clock::now();
+              auto plan = ks.plan(tables, key, nprobe, fetch);
+              const double t_plan = ms_since(q1);
+              const auto q2 = Clock::now();
+              const auto sealed = srv.lists(plan.lists);
+              for (const auto& l : sealed) list_bytes += l.size();
+              auto hits = ks.rank(plan, sealed, k, {refine, sealed_query});
+              const double t_rank = ms_since(q2);
+              ids.clear();
+              for (const auto& h : hits) ids.push_back(static_cast<std::int64_t>(h.id));
+              return std::array<double, 5>{ms_since(q0), t_tables, t_plan, t_rank, t_enc};
+            };
+            std::vector<std::int64_t> ids;
+            for (std::size_t i = 0; i < seq; ++i) {
+              const auto t = one(server, i, true, ids);
+              lat.push_back(t[0]);
+              tables_ms.push_back(t[1]);
+              plan_ms.push_back(t[2]);
+              rank_ms.push_back(t[3]);
+              enc_ms.push_back(t[4]);
+              r_veil += recall({d.truth.data() + i * k, k}, ids, k);
+            }
+            double lat_sum = 0;
+            for (double v : lat) lat_sum += v;
+            // Throughput: one query per core at a time, every query of the set.
+            std::atomic<std::size_t> next{0};
+            const std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
+            t0 = Clock::now();
+            std::vector<std::thread> pool;
+            for (std::size_t w = 0; w < workers; ++w) {
+              pool.emplace_back([&] {
+                std::vector<std::int64_t> local;
+                for (std::size_t i; (i = next++) < nq;) one(server1, i, false, local);
+              });
+            }
+            for (auto& t : pool) t.join();
+            const double conc_qps = nq / s_since(t0);
+            const double rv = r_veil / seq, rf = r_faiss / nq;
+            const double lists_b = double(list_bytes) / double(seq + nq);
+            std::printf(
+                "%9s %7zu %6zu %6zu %8.3f %8.3f %9.0f %9.2f %9.2f %9.0f %9.0f %7.2f %9.2f %9.2f "
+                "%8.2f %9zu %10.0f\n",
+                form_name.c_str(), nprobe, fetch ? fetch : nprobe, refine, rf, rv, faiss_qps,
+                percentile(lat, 0.5), percentile(lat, 0.99), 1000.0 * seq / lat_sum, conc_qps,
+                percentile(enc_ms, 0.5), percentile(tables_ms, 0.5), percentile(plan_ms, 0.5),
+                percentile(rank_ms, 0.5), upload, lists_b);
+            out["runs"].push_back({{"probe", form_name},
+                                   {"nprobe", nprobe},
+                                   {"fetch", fetch ? fetch : nprobe},
+                                   {"refine", refine},
+                                   {"list_bytes_mean", lists_b},
+                                   {"upload_bytes", upload},
+                                   {"encrypt_ms_p50", percentile(enc_ms, 0.5)},
+                                   {"recall_faiss", rf},
+                                   {"recall_veil", rv},
+                                   {"faiss_qps", faiss_qps},
+                                   {"latency_ms_p50", percentile(lat, 0.5)},
+                                   {"latency_ms_p99", percentile(lat, 0.99)},
+                                   {"sequential_qps", 1000.0 * seq / lat_sum},
+                                   {"concurrent_qps", conc_qps},
+                                   {"tables_ms_p50", percentile(tables_ms, 0.5)},
+                                   {"plan_ms_p50", percentile(plan_ms, 0.5)},
+                                   {"rank_ms_p50", percentile(rank_ms, 0.5)}});
           }
-          double lat_sum = 0;
-          for (double v : lat) lat_sum += v;
-          // Throughput: one query per core at a time, every query of the set.
-          std::atomic<std::size_t> next{0};
-          const std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
-          t0 = Clock::now();
-          std::vector<std::thread> pool;
-          for (std::size_t w = 0; w < workers; ++w) {
-            pool.emplace_back([&] {
-              std::vector<std::int64_t> local;
-              for (std::size_t i; (i = next++) < nq;) one(server1, i, false, local);
-            });
-          }
-          for (auto& t : pool) t.join();
-          const double conc_qps = nq / s_since(t0);
-          const double rv = r_veil / seq, rf = r_faiss / nq;
-          const double lists_b = double(list_bytes) / double(seq + nq);
-          std::printf(
-              "%9s %7zu %6zu %8.3f %8.3f %9.0f %9.2f %9.2f %9.0f %9.0f %7.2f %9.2f %9.2f %8.2f "
-              "%9zu "
-              "%10.0f\n",
-              form_name.c_str(), nprobe, fetch ? fetch : nprobe, rf, rv, faiss_qps,
-              percentile(lat, 0.5), percentile(lat, 0.99), 1000.0 * seq / lat_sum, conc_qps,
-              percentile(enc_ms, 0.5), percentile(tables_ms, 0.5), percentile(plan_ms, 0.5),
-              percentile(rank_ms, 0.5), upload, lists_b);
-          out["runs"].push_back({{"probe", form_name},
-                                 {"nprobe", nprobe},
-                                 {"fetch", fetch ? fetch : nprobe},
-                                 {"list_bytes_mean", lists_b},
-                                 {"upload_bytes", upload},
-                                 {"encrypt_ms_p50", percentile(enc_ms, 0.5)},
-                                 {"recall_faiss", rf},
-                                 {"recall_veil", rv},
-                                 {"faiss_qps", faiss_qps},
-                                 {"latency_ms_p50", percentile(lat, 0.5)},
-                                 {"latency_ms_p99", percentile(lat, 0.99)},
-                                 {"sequential_qps", 1000.0 * seq / lat_sum},
-                                 {"concurrent_qps", conc_qps},
-                                 {"tables_ms_p50", percentile(tables_ms, 0.5)},
-                                 {"plan_ms_p50", percentile(plan_ms, 0.5)},
-                                 {"rank_ms_p50", percentile(rank_ms, 0.5)}});
-        }
     if (a->exact) {
       auto e = exact_baseline(d, k, std::min(a->exact, nq));
       std::printf(

@@ -39,7 +39,7 @@ void add_build(CLI::App& ann) {
     std::string index, keys, input;
     std::size_t nlist = 1024, m = 16, groups = ann::BuildOptions{}.groups, train = 0;
     double query_bound = 0;
-    bool quiet = false, equal_lists = false;
+    bool quiet = false, equal_lists = false, refine = false;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = ann.add_subcommand("build", "Train IVF-PQ, encrypt its tables, seal its lists");
@@ -65,6 +65,9 @@ void add_build(CLI::App& ann) {
   cmd->add_flag("--equal-lists", a->equal_lists,
                 "pad every list to the largest one's size (with search --fetch: the same bytes "
                 "and work for every query)");
+  cmd->add_flag("--refine", a->refine,
+                "seal each vector (int16) with its code so searches can re-rank exactly "
+                "(search --refine); 2 bytes per dimension per vector at rest");
   cmd->add_flag("--quiet", a->quiet, "no progress on stderr");
   cmd->callback([a] {
     if (std::filesystem::exists(a->index)) {
@@ -79,6 +82,7 @@ void add_build(CLI::App& ann) {
     o.groups = a->groups;
     o.query_bound = a->query_bound;
     o.equal_lists = a->equal_lists;
+    o.refine = a->refine;
     const auto t0 = Clock::now();
     auto built = ann::build_index(input.matrix.values, input.matrix.cols, o,
                                   {keys.ctx, &*keys.sk, keys.key_id}, progress_bar(a->quiet));
@@ -99,7 +103,7 @@ void add_build(CLI::App& ann) {
 void add_search(CLI::App& ann) {
   struct Args {
     std::string index, keys, query;
-    std::size_t nprobe = 16, k = 10, fetch = 0;
+    std::size_t nprobe = 16, k = 10, fetch = 0, refine = 0;
     bool json = false;
   };
   auto a = std::make_shared<Args>();
@@ -117,6 +121,9 @@ void add_search(CLI::App& ann) {
                   "lists fetched per query, nprobe..nlist: the nprobe nearest and random others, "
                   "so the server cannot tell which were needed (0: nprobe)")
       ->transform(cli::count(0, 1 << 20));
+  cmd->add_option("--refine", a->refine,
+                  "re-rank this many PQ candidates exactly (an index built with --refine; 0: off)")
+      ->transform(cli::count(0, 1000000));
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->callback([a] {
     auto keys =
@@ -140,6 +147,14 @@ void add_search(CLI::App& ann) {
                                "--nprobe (" + std::to_string(a->nprobe) + ") and the index's " +
                                std::to_string(files.params.nlist) + " lists");
     }
+    if (a->refine != 0 && !files.params.refine) {
+      throw std::runtime_error("--refine: " + a->index +
+                               " holds no refinement vectors (build it with --refine)");
+    }
+    if (a->refine != 0 && a->refine < a->k) {
+      throw std::runtime_error("--refine " + std::to_string(a->refine) + " is below -k " +
+                               std::to_string(a->k));
+    }
     const auto params = files.params;
     ann::AnnServer server(std::move(files), keys.ctx, *keys.expansion);
     ann::AnnKeyService ks(params, keys.ctx, *keys.sk, *keys.expansion, server.key_service_slot());
@@ -149,7 +164,10 @@ void add_search(CLI::App& ann) {
       auto probe = querier.encrypt({queries.matrix.row(i), queries.matrix.cols});
       auto tables = server.tables(probe);
       auto plan = ks.plan(tables, ks.prepare(probe), a->nprobe, a->fetch);
-      auto hits = ks.rank(plan, server.lists(plan.lists), a->k);
+      std::vector<std::uint8_t> sealed_query;
+      if (a->refine)
+        sealed_query = querier.seal_query({queries.matrix.row(i), queries.matrix.cols});
+      auto hits = ks.rank(plan, server.lists(plan.lists), a->k, {a->refine, sealed_query});
       if (a->json) {
         nlohmann::json h = nlohmann::json::array();
         for (const auto& x : hits) h.push_back({{"id", x.id}, {"distance", x.distance}});

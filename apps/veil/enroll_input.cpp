@@ -39,11 +39,11 @@ collection::EnrollInput read_enroll_input(const std::filesystem::path& input,
   if (labels_file) {
     in.labels = data::read_labels_txt(*labels_file, data::kDefaultMaxFileBytes, "label");
     if (in.labels.size() != rows) {
-      throw std::runtime_error("--labels has " + std::to_string(in.labels.size()) +
-                               " lines for " + std::to_string(rows) + " embeddings");
+      throw std::runtime_error("--labels has " + std::to_string(in.labels.size()) + " lines for " +
+                               std::to_string(rows) + " embeddings");
     }
   }
-  if (ids_file) {  // repeats named by line (the library names rows)
+  if (ids_file) {                             // repeats named by line (the library names rows)
     std::map<std::string, std::size_t> seen;  // id -> its line
     for (std::size_t i = 0; i < in.ids.size(); ++i) {
       auto [it, fresh] = seen.emplace(in.ids[i], i + 1);

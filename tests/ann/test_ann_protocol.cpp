@@ -214,25 +214,95 @@ TEST(AnnProtocol, FixedFetchHidesWhichListsAreNearest) {
   EXPECT_THROW(ks.plan(tables, key, kNprobe, files.params.nlist + 1), search::InputError);
 }
 
+// A second, small index: equal lists and refinement vectors.
+constexpr std::size_t kSmallN = 4000, kSmallLists = 16;
+const BuiltIndex& small_index(Fixture& s) {
+  static const BuiltIndex built = [&] {
+    BuildOptions o;
+    o.ivf.nlist = kSmallLists;
+    o.ivf.m = 16;
+    o.groups = 16;
+    o.equal_lists = true;
+    o.refine = true;
+    return build_index(std::span<const float>(s.base.values).first(kSmallN * 128), 128, o,
+                       {s.ctx, &s.sk, s.key_id});
+  }();
+  return built;
+}
+
+TEST(AnnProtocol, RefinementReRanksExactly) {
+  NEED_DATA();
+  const auto& built = small_index(*s);
+  AnnServer server(built.files, s->ctx, s->galois, 2);
+  AnnKeyService ks(server.params(), s->ctx, s->sk, s->galois, server.key_service_slot());
+  AnnQuerier querier(server.params(), s->ctx, s->sk);
+  // Every list fetched and every entry re-ranked: the exact top-k of the
+  // 4000 vectors (int16 rounding may swap a near-tie).
+  std::size_t agree = 0;
+  for (std::size_t i = 0; i < 5; ++i) {
+    const auto q = query(*s, i);
+    auto probe = querier.encrypt(q);
+    auto plan = ks.plan(server.tables(probe), ks.prepare(probe), 1, kSmallLists);
+    const auto sealed_query = querier.seal_query(q);
+    const auto hits = ks.rank(plan, server.lists(plan.lists), kK, {kSmallN, sealed_query});
+    ASSERT_EQ(hits.size(), kK);
+    std::vector<std::pair<double, std::uint64_t>> exact;
+    for (std::size_t r = 0; r < kSmallN; ++r) {
+      double d2 = 0;
+      for (std::size_t j = 0; j < 128; ++j) {
+        const double diff = double(q[j]) - s->base.row(r)[j];
+        d2 += diff * diff;
+      }
+      exact.push_back({d2, r});
+    }
+    std::partial_sort(exact.begin(), exact.begin() + kK, exact.end());
+    std::set<std::uint64_t> truth;
+    for (std::size_t j = 0; j < kK; ++j) truth.insert(exact[j].second);
+    for (const auto& h : hits) agree += truth.count(h.id);
+    for (std::size_t j = 1; j < hits.size(); ++j) EXPECT_LE(hits[j - 1].distance, hits[j].distance);
+  }
+  EXPECT_GE(agree, 5 * kK - 1);
+
+  // Refusals: too few candidates, a query sealed under another key set or
+  // altered, and a refinement asked of an index without vectors.
+  const auto q = query(*s, 0);
+  auto probe = querier.encrypt(q);
+  auto plan = ks.plan(server.tables(probe), ks.prepare(probe), 4);
+  const auto lists = server.lists(plan.lists);
+  auto sealed_query = querier.seal_query(q);
+  EXPECT_THROW(ks.rank(plan, lists, kK, {kK - 1, sealed_query}), search::InputError);
+  sealed_query[sealed_query.size() / 2] ^= 1;
+  EXPECT_THROW(ks.rank(plan, lists, kK, {100, sealed_query}), io::FormatError);
+  rlwe::KeyGenerator kg(s->ctx);
+  const auto other_sk = kg.secret_key();
+  AnnQuerier stranger(server.params(), s->ctx, other_sk);
+  EXPECT_THROW(ks.rank(plan, lists, kK, {100, stranger.seal_query(q)}), io::FormatError);
+  EXPECT_THROW(stranger.seal_query(std::span<const float>(q).first(64)), search::InputError);
+
+  const auto& plain_files = s->built->files;
+  AnnServer plain_server(plain_files, s->ctx, s->galois, 2);
+  AnnKeyService plain_ks(plain_files.params, s->ctx, s->sk, s->galois,
+                         plain_server.key_service_slot());
+  AnnQuerier plain_querier(plain_files.params, s->ctx, s->sk);
+  auto p2 = plain_querier.encrypt(q);
+  auto plan2 = plain_ks.plan(plain_server.tables(p2), plain_ks.prepare(p2), 4);
+  EXPECT_THROW(
+      plain_ks.rank(plan2, plain_server.lists(plan2.lists), kK, {100, plain_querier.seal_query(q)}),
+      search::InputError);
+}
+
 TEST(AnnProtocol, EqualListsAreAllOneSize) {
   NEED_DATA();
-  BuildOptions o;
-  o.ivf.nlist = 16;
-  o.ivf.m = 16;
-  o.groups = 16;
-  o.equal_lists = true;
-  const std::size_t n = 4000;
-  const auto built = build_index(std::span<const float>(s->base.values).first(n * 128), 128, o,
-                                 {s->ctx, &s->sk, s->key_id});
+  const auto& built = small_index(*s);
   const auto& lists = built.files.lists;
-  ASSERT_EQ(lists.count(), o.ivf.nlist + 1);  // + the centroid norms
+  ASSERT_EQ(lists.count(), kSmallLists + 1);  // + the centroid norms
   std::size_t largest = 0;
-  for (std::size_t l = 0; l < o.ivf.nlist; ++l) {
+  for (std::size_t l = 0; l < kSmallLists; ++l) {
     EXPECT_EQ(lists.list(l).size(), lists.list(0).size()) << "list " << l;
     largest = std::max(largest, built.plain.list_size(l));
   }
   EXPECT_EQ(built.report.largest_list, largest);
-  EXPECT_EQ(built.report.padded_entries, o.ivf.nlist * padded_list_size(largest));
+  EXPECT_EQ(built.report.padded_entries, kSmallLists * padded_list_size(largest));
   // The padding is dummies: a search still finds a base vector first.
   AnnServer server(built.files, s->ctx, s->galois, 2);
   AnnKeyService ks(server.params(), s->ctx, s->sk, s->galois, server.key_service_slot());
@@ -240,7 +310,8 @@ TEST(AnnProtocol, EqualListsAreAllOneSize) {
   const auto hits = search_one(server, ks, querier, {s->base.row(42), 128});
   EXPECT_EQ(hits.front().id, 42u);
 
-  // An explicit padded size below the count is refused.
+  // An explicit padded size below the count is refused (a sealer without
+  // refinement vectors: faiss's list has none).
   ListSealer sealer(s->sk, server.params().index_id, 16);
   const auto list = built.plain.list(0);
   EXPECT_THROW(sealer.seal(0, list, list.ids.size() - 1), std::invalid_argument);

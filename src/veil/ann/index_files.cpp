@@ -16,7 +16,7 @@
 namespace veil::ann {
 
 namespace {
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;  // 2: refinement vectors
 constexpr std::uint64_t kMaxParamsBytes = 1 << 16;
 constexpr std::uint64_t kMaxTablesBytes = std::uint64_t{1} << 32;
 constexpr std::uint64_t kMaxListsBytes = std::uint64_t{1} << 38;
@@ -47,6 +47,9 @@ void AnnParams::validate() const {
   }
   if (scan.dimension != groups) fail("the scan config's width is not the group count");
   if (key_id.empty()) fail("no key identity");
+  if (refine && !(refine_bound > 0 && std::isfinite(refine_bound))) {
+    fail("the refinement bound is not positive and finite");
+  }
   try {
     (void)layout();
   } catch (const std::exception& e) {
@@ -68,6 +71,8 @@ std::vector<std::uint8_t> save_params(const AnnParams& p) {
   w.put_f64(p.query_bound);
   w.put_f64(p.centroid_bound);
   w.put_f64(p.codeword_bound);
+  w.put_u8(p.refine ? 1 : 0);
+  w.put_f64(p.refine_bound);
   const auto scan = search::save_config(p.scan, param_id_of(p.scan));
   w.put_u64(scan.size());
   w.put_bytes(scan);
@@ -91,6 +96,10 @@ AnnParams load_params(std::span<const std::uint8_t> bytes) {
   p.query_bound = r.get_f64("query bound");
   p.centroid_bound = r.get_f64("centroid bound");
   p.codeword_bound = r.get_f64("codeword bound");
+  const auto refine = r.get_u8("refine");
+  if (refine > 1) fail("refine flag " + std::to_string(refine));
+  p.refine = refine == 1;
+  p.refine_bound = r.get_f64("refine bound");
   const auto n = r.get_count("scan config bytes", 4096 + io::kEnvelopeHeaderSize, 1);
   p.scan = search::load_config(r.get_bytes("scan config", n));
   r.expect_end();

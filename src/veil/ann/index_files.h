@@ -29,10 +29,16 @@ struct AnnParams {
   // Norm bounds the tables were quantised with: queries must not exceed
   // query_bound; centroids and codewords do not exceed theirs.
   double query_bound = 0, centroid_bound = 0, codeword_bound = 0;
+  // Refinement (docs/ann.md): every sealed entry also holds its vector as
+  // int16, coordinate * 32767 / refine_bound (refine_bound: the largest
+  // absolute coordinate), for the key service's exact re-rank.
+  bool refine = false;
+  double refine_bound = 0;
   search::SearchConfig scan;
 
   TableLayout layout() const { return make_table_layout(scan.n, dimension, groups); }
   std::size_t table_rows() const { return nlist + m * 256; }
+  std::size_t refine_dimension() const { return refine ? dimension : 0; }
   // Throws io::FormatError naming the first inconsistent field.
   void validate() const;
 };

@@ -58,6 +58,9 @@ class IvfPqIndex {
     std::vector<std::uint64_t> ids;
     std::vector<std::uint8_t> codes;  // m bytes per entry
     std::vector<float> norms;         // ||reconstruction||^2 per entry
+    // Refining indexes only (AnnParams::refine): the vector as int16, d per
+    // entry (filled by build_index, not by faiss).
+    std::vector<std::int16_t> refine;
   };
   List list(std::size_t l) const;
   std::size_t list_size(std::size_t l) const;

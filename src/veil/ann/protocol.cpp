@@ -8,6 +8,8 @@
 #include <queue>
 #include <string>
 
+#include "veil/io/errors.h"
+#include "veil/rlwe/params.h"
 #include "veil/search/enroll.h"
 #include "veil/search/parallel.h"
 
@@ -32,6 +34,30 @@ double max_row_norm(std::span<const float> v, std::size_t d) {
 double bound_of(std::span<const float> v, std::size_t d) {
   const double m = max_row_norm(v, d);
   return m > 0 ? m : 1.0;
+}
+
+std::uint64_t param_id_of(const search::SearchConfig& c) {
+  return rlwe::Parameters::create(c.parameter_literal())->id();
+}
+
+constexpr double kInt16 = 32767;
+
+// Throws search::InputError for a query the index cannot take.
+void check_query(const AnnParams& p, std::span<const float> query) {
+  if (query.size() != p.dimension) {
+    throw search::InputError("query has dimension " + std::to_string(query.size()) +
+                             ", the index " + std::to_string(p.dimension));
+  }
+  double n2 = 0;
+  for (float v : query) {
+    if (!std::isfinite(v)) throw search::InputError("query has a value that is not finite");
+    n2 += static_cast<double>(v) * v;
+  }
+  if (std::sqrt(n2) > p.query_bound) {
+    throw search::InputError("query has norm " + std::to_string(std::sqrt(n2)) +
+                             ", above the index's query bound " + std::to_string(p.query_bound) +
+                             " (rebuild the index with a larger --query-bound)");
+  }
 }
 
 search::QuantizedRows concat(search::QuantizedRows a, const search::QuantizedRows& b) {
@@ -64,6 +90,12 @@ BuiltIndex build_index(std::span<const float> data, std::size_t d, const BuildOp
   p.groups = o.groups;
   p.size = plain.size();
   p.query_bound = o.query_bound > 0 ? o.query_bound : 1.25 * bound_of(data, d);
+  p.refine = o.refine;
+  if (o.refine) {
+    float top = 0;
+    for (float v : data) top = std::max(top, std::abs(v));
+    p.refine_bound = top > 0 ? top : 1.0;
+  }
   p.scan = table_scan_config(layout);
 
   t0 = std::chrono::steady_clock::now();
@@ -83,7 +115,7 @@ BuiltIndex build_index(std::span<const float> data, std::size_t d, const BuildOp
   report.table_bytes = files.tables.size() * p.scan.block_bytes();
 
   t0 = std::chrono::steady_clock::now();
-  ListSealer sealer(*keys.sk, p.index_id, p.m);
+  ListSealer sealer(*keys.sk, p.index_id, p.m, p.refine_dimension());
   for (std::size_t l = 0; l < p.nlist; ++l) {
     report.largest_list = std::max(report.largest_list, plain.list_size(l));
   }
@@ -97,7 +129,18 @@ BuiltIndex build_index(std::span<const float> data, std::size_t d, const BuildOp
   };
   for (std::size_t l = 0; l < p.nlist; ++l) {
     if (progress && l % 64 == 0) progress("seal", static_cast<double>(l) / p.nlist);
-    append(l, plain.list(l), equal);
+    auto list = plain.list(l);
+    if (p.refine) {
+      list.refine.resize(list.ids.size() * d);
+      for (std::size_t e = 0; e < list.ids.size(); ++e) {
+        const float* x = data.data() + list.ids[e] * d;
+        for (std::size_t j = 0; j < d; ++j) {
+          list.refine[e * d + j] =
+              static_cast<std::int16_t>(std::lround(x[j] * kInt16 / p.refine_bound));
+        }
+      }
+    }
+    append(l, list, equal);
   }
   IvfPqIndex::List norms;
   for (std::size_t l = 0; l < p.nlist; ++l) {
@@ -108,6 +151,7 @@ BuiltIndex build_index(std::span<const float> data, std::size_t d, const BuildOp
     norms.norms.push_back(static_cast<float>(n2));
   }
   norms.codes.assign(p.nlist * p.m, 0);
+  norms.refine.assign(p.nlist * p.refine_dimension(), 0);
   append(p.nlist, norms, 0);
   report.padded_entries -= padded_list_size(p.nlist);
   if (progress) progress("seal", 1);
@@ -123,24 +167,25 @@ AnnQuerier::AnnQuerier(const AnnParams& params, rlwe::ContextPtr ctx, const rlwe
     : params_(params),
       form_(form),
       layout_(params.layout()),
-      encryptor_(params.scan, std::move(ctx), sk, params.key_id) {}
+      encryptor_(params.scan, std::move(ctx), sk, params.key_id),
+      seal_key_(collection::SealKey(sk).public_key()),
+      param_id_(param_id_of(params.scan)) {}
+
+std::vector<std::uint8_t> AnnQuerier::seal_query(std::span<const float> query) const {
+  check_query(params_, query);
+  collection::FullProbe probe{params_.key_id, std::vector<std::int16_t>(query.size())};
+  for (std::size_t i = 0; i < query.size(); ++i) {
+    probe.values[i] =
+        static_cast<std::int16_t>(std::lround(query[i] * kInt16 / params_.query_bound));
+  }
+  auto sealed = collection::seal_full_probe(param_id_, probe, seal_key_);
+  sodium_memzero(probe.values.data(), probe.values.size() * sizeof(std::int16_t));
+  return sealed;
+}
 
 search::EncryptedProbe AnnQuerier::encrypt(std::span<const float> query,
                                            std::size_t threads) const {
-  if (query.size() != params_.dimension) {
-    throw search::InputError("query has dimension " + std::to_string(query.size()) +
-                             ", the index " + std::to_string(params_.dimension));
-  }
-  double n2 = 0;
-  for (float v : query) {
-    if (!std::isfinite(v)) throw search::InputError("query has a value that is not finite");
-    n2 += static_cast<double>(v) * v;
-  }
-  if (std::sqrt(n2) > params_.query_bound) {
-    throw search::InputError(
-        "query has norm " + std::to_string(std::sqrt(n2)) + ", above the index's query bound " +
-        std::to_string(params_.query_bound) + " (rebuild the index with a larger --query-bound)");
-  }
+  check_query(params_, query);
   const auto q =
       quantize_bounded(query, params_.dimension, params_.query_bound, params_.scan.quant_scale);
   auto padded = pad_probe(layout_, q.row(0));
@@ -182,7 +227,9 @@ AnnKeyService::AnnKeyService(const AnnParams& params, rlwe::ContextPtr ctx,
                              std::span<const std::uint8_t> centroid_slot)
     : params_(params),
       decryptor_(params.scan, params.layout(), std::move(ctx), sk, std::move(keys), params.key_id),
-      sealer_(sk, params.index_id, params.m) {
+      sealer_(sk, params.index_id, params.m, params.refine_dimension()),
+      seal_key_(std::make_unique<collection::SealKey>(sk)),
+      param_id_(param_id_of(params.scan)) {
   const auto slot = sealer_.open(params.nlist, centroid_slot);
   if (slot.ids.size() < params.nlist) throw SealError("centroid norms: too few entries");
   for (std::size_t l = 0; l < params.nlist; ++l) {
@@ -245,15 +292,37 @@ SearchPlan AnnKeyService::plan(const search::EncryptedScores& tables, const sear
 
 std::vector<Hit> AnnKeyService::rank(const SearchPlan& plan,
                                      std::span<const std::span<const std::uint8_t>> sealed,
-                                     std::size_t k) const {
+                                     std::size_t k, const Refine& refine) const {
   if (sealed.size() != plan.lists.size()) {
     throw std::invalid_argument("ann rank: " + std::to_string(sealed.size()) +
                                 " lists for a plan of " + std::to_string(plan.lists.size()));
   }
   if (k == 0) throw search::InputError("k must be positive");
+  const bool refining = refine.candidates > 0;
+  if (refining && !params_.refine) {
+    throw search::InputError(
+        "this index holds no refinement vectors (build it with veil ann build --refine)");
+  }
+  if (refining && refine.candidates < k) {
+    throw search::InputError("refinement candidates (" + std::to_string(refine.candidates) +
+                             ") must be at least k (" + std::to_string(k) + ")");
+  }
+  const std::size_t keep = refining ? refine.candidates : k;
   const std::size_t m = params_.m;
-  auto worse = [](const Hit& a, const Hit& b) { return a.distance < b.distance; };
-  std::priority_queue<Hit, std::vector<Hit>, decltype(worse)> best(worse);
+  struct Candidate {
+    float distance;
+    std::uint64_t id;
+    std::uint32_t list, entry;
+  };
+  auto worse = [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; };
+  std::priority_queue<Candidate, std::vector<Candidate>, decltype(worse)> best(worse);
+  std::vector<IvfPqIndex::List> opened;  // kept for the re-rank
+  auto wipe = [](IvfPqIndex::List& list) {
+    sodium_memzero(list.codes.data(), list.codes.size());
+    if (!list.refine.empty()) {
+      sodium_memzero(list.refine.data(), list.refine.size() * sizeof(std::int16_t));
+    }
+  };
   for (std::size_t i = 0; i < sealed.size(); ++i) {
     auto list = sealer_.open(plan.lists[i], sealed[i]);
     const float base = plan.list_terms[i];
@@ -262,20 +331,54 @@ std::vector<Hit> AnnKeyService::rank(const SearchPlan& plan,
       const std::uint8_t* code = list.codes.data() + e * m;
       float dist = base + list.norms[e];
       for (std::size_t j = 0; j < m; ++j) dist += plan.lut[j * kCodewords + code[j]];
-      if (best.size() < k) {
-        best.push({list.ids[e], dist});
+      const Candidate c{dist, list.ids[e], static_cast<std::uint32_t>(i),
+                        static_cast<std::uint32_t>(e)};
+      if (best.size() < keep) {
+        best.push(c);
       } else if (dist < best.top().distance) {
         best.pop();
-        best.push({list.ids[e], dist});
+        best.push(c);
       }
     }
-    sodium_memzero(list.codes.data(), list.codes.size());
+    if (refining) {
+      opened.push_back(std::move(list));
+    } else {
+      wipe(list);
+    }
   }
-  std::vector<Hit> out(best.size());
-  for (std::size_t i = out.size(); i-- > 0;) {
-    out[i] = best.top();
+  std::vector<Candidate> top(best.size());
+  for (std::size_t i = top.size(); i-- > 0;) {
+    top[i] = best.top();
     best.pop();
   }
+  if (refining) {
+    // Exact re-rank: ||q - x||^2 - ||q||^2 = ||x||^2 - 2 <q, x> on the
+    // int16 vectors, scaled back to the data's units.
+    auto q = seal_key_->open(refine.sealed_query, param_id_, params_.dimension, 32767);
+    if (q.key_id != params_.key_id) {
+      sodium_memzero(q.values.data(), q.values.size() * sizeof(std::int16_t));
+      throw io::FormatError("sealed query: made for another key set");
+    }
+    const std::size_t d = params_.dimension;
+    const double uq = params_.query_bound / kInt16, ux = params_.refine_bound / kInt16;
+    for (auto& c : top) {
+      const std::int16_t* x = opened[c.list].refine.data() + std::size_t{c.entry} * d;
+      double dist = 0;
+      for (std::size_t j = 0; j < d; ++j) {
+        const double xv = ux * x[j];
+        dist += xv * xv - 2 * xv * (uq * q.values[j]);
+      }
+      c.distance = static_cast<float>(dist);
+    }
+    sodium_memzero(q.values.data(), q.values.size() * sizeof(std::int16_t));
+    for (auto& list : opened) wipe(list);
+    std::sort(top.begin(), top.end(),
+              [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; });
+    if (top.size() > k) top.resize(k);
+  }
+  std::vector<Hit> out;
+  out.reserve(top.size());
+  for (const auto& c : top) out.push_back({c.id, c.distance});
   return out;
 }
 

@@ -12,9 +12,11 @@
 // hits = ks.rank(plan, server.lists(plan.lists), k).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -22,6 +24,7 @@
 #include "veil/ann/index_files.h"
 #include "veil/ann/ivfpq.h"
 #include "veil/ann/tables.h"
+#include "veil/collection/sealed_probe.h"
 #include "veil/io/key_id.h"
 #include "veil/rlwe/context.h"
 #include "veil/rlwe/objects.h"
@@ -39,6 +42,9 @@ struct BuildOptions {
   // query then moves and scans the same number of entries (docs/ann.md,
   // "Access pattern").
   bool equal_lists = false;
+  // Seal each vector (as int16) with its code, so the key service can
+  // re-rank its best PQ candidates exactly (rank's `refine`).
+  bool refine = false;
 };
 
 struct BuildReport {
@@ -78,6 +84,10 @@ class AnnQuerier {
   // finite, or a norm above params.query_bound. `threads` share the G
   // encryptions of the expanded form.
   search::EncryptedProbe encrypt(std::span<const float> query, std::size_t threads = 1) const;
+  // The query as int16 (coordinate * 32767 / query_bound), sealed to the key
+  // service's seal key, for a refining index's re-rank. The same checks as
+  // encrypt.
+  std::vector<std::uint8_t> seal_query(std::span<const float> query) const;
   ProbeForm form() const { return form_; }
 
  private:
@@ -85,6 +95,8 @@ class AnnQuerier {
   ProbeForm form_;
   TableLayout layout_;
   search::ProbeEncryptor encryptor_;
+  std::array<std::uint8_t, 32> seal_key_{};
+  std::uint64_t param_id_ = 0;
 };
 
 class AnnServer {
@@ -124,6 +136,12 @@ struct SearchPlan {
   ~SearchPlan();
 };
 
+// The exact re-rank of a refining index (AnnKeyService::rank).
+struct Refine {
+  std::size_t candidates = 0;                  // PQ candidates re-ranked (0: none)
+  std::span<const std::uint8_t> sealed_query;  // AnnQuerier::seal_query
+};
+
 class AnnKeyService {
  public:
   // `centroid_slot`: AnnServer::key_service_slot(). Throws SealError if it
@@ -141,14 +159,20 @@ class AnnKeyService {
   SearchPlan plan(const search::EncryptedScores& tables, const search::ProbeKey& key,
                   std::size_t nprobe, std::size_t fetch = 0) const;
   // Opens the lists (SealError if one does not) and returns the k nearest
-  // entries, nearest first.
+  // entries, nearest first. With `refine` (a refining index only) the
+  // refine.candidates nearest by PQ distance are re-ranked by their exact
+  // distance to the sealed query (AnnQuerier::seal_query); io::FormatError
+  // if that does not open.
   std::vector<Hit> rank(const SearchPlan& plan,
-                        std::span<const std::span<const std::uint8_t>> sealed, std::size_t k) const;
+                        std::span<const std::span<const std::uint8_t>> sealed, std::size_t k,
+                        const Refine& refine = {}) const;
 
  private:
   AnnParams params_;
   TableDecryptor decryptor_;
   ListSealer sealer_;
+  std::unique_ptr<collection::SealKey> seal_key_;
+  std::uint64_t param_id_ = 0;
   std::vector<float> centroid_norms_;
   double unit_c_ = 0, unit_w_ = 0;
 };

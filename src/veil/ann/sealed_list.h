@@ -5,9 +5,10 @@
 // geometric ladder (ratio 2^(1/4)), so sizes leak only to within 19%.
 //
 // Plaintext of a list: per entry the id (u64, kDummyId for padding), the
-// squared norm of its reconstruction (f32) and its m code bytes. Associated
-// data: the index id (16 random bytes fixed at build), the list number, m
-// and the padded count, so a list cannot be moved to another index or slot.
+// squared norm of its reconstruction (f32), its m code bytes and, in a
+// refining index, its vector as r int16 values. Associated data: the index
+// id (16 random bytes fixed at build), the list number, m, r and the padded
+// count, so a list cannot be moved to another index or slot.
 #pragma once
 
 #include <array>
@@ -37,12 +38,14 @@ class SealError : public std::runtime_error {
 class ListSealer {
  public:
   // The key is BLAKE2b over the secret key under its own label.
-  ListSealer(const rlwe::SecretKey& sk, const IndexId& index_id, std::size_t m);
+  // `refine`: int16 values per entry (0, or the dimension of a refining index).
+  ListSealer(const rlwe::SecretKey& sk, const IndexId& index_id, std::size_t m,
+             std::size_t refine = 0);
   ~ListSealer();
   ListSealer(const ListSealer&) = delete;
   ListSealer& operator=(const ListSealer&) = delete;
 
-  std::size_t entry_bytes() const { return 12 + m_; }
+  std::size_t entry_bytes() const { return 12 + m_ + 2 * refine_; }
   // Nonce, padded count (u64), ciphertext with its tag. The list is padded
   // to `padded` entries when given (std::invalid_argument if it has more),
   // else to padded_list_size of its count.
@@ -54,7 +57,7 @@ class ListSealer {
  private:
   std::array<std::uint8_t, 32> key_{};
   IndexId index_id_;
-  std::size_t m_;
+  std::size_t m_, refine_;
 };
 
 }  // namespace veil::ann
