@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "ann_plot.h"
 #include "arg_checks.h"
 #include "cli_checks.h"
 #include "timing.h"
@@ -132,7 +133,7 @@ nlohmann::json exact_baseline(const BenchData& d, std::size_t k, std::size_t que
 
 void add_ann_bench(CLI::App& ann, ann::Progress (*progress_bar)(bool)) {
   struct Args {
-    std::string base, queries, truth, out;
+    std::string base, queries, truth, out, plot;
     std::size_t generate = 0, nq = 1000, nlist = 1024, m = 16, groups = 16, k = 10;
     std::size_t sequential = 200, exact = 0;
     std::string nprobe = "4,8,16,32", fetch = "0", refine = "0";
@@ -179,6 +180,9 @@ void add_ann_bench(CLI::App& ann, ann::Progress (*progress_bar)(bool)) {
                   "also run Veil's exhaustive encrypted search for this many queries")
       ->transform(cli::count(0, 100000));
   cmd->add_option("--out", a->out, "JSON results")->check(cli::output_file());
+  cmd->add_option("--plot", a->plot,
+                  "recall against queries/s as a PNG (with its .dat and .gp beside it)")
+      ->check(cli::output_file());
   cmd->add_flag("--quiet", a->quiet, "no progress on stderr");
   cmd->callback([a, progress_bar] {
     if (a->base.empty() == (a->generate == 0)) {
@@ -391,6 +395,7 @@ void add_ann_bench(CLI::App& ann, ann::Progress (*progress_bar)(bool)) {
       out["exact"] = e;
     }
     if (!a->out.empty()) std::ofstream(a->out) << out.dump(1) << "\n";
+    if (!a->plot.empty()) std::printf("plot: %s\n", plot_ann_bench(out, a->plot).c_str());
   });
 }
 

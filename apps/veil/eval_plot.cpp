@@ -8,23 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "gnuplot.h"
+
 namespace veil::apps::eval {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream f(path);
-  f << text;
-  if (!f) throw std::runtime_error("cannot write " + path.string());
-}
-
-std::string quoted_shell(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 double num(const nlohmann::json& j) { return j.is_number() ? j.get<double>() : 0.0; }
 
@@ -114,8 +104,6 @@ std::string time_plot(const nlohmann::json& set, const std::string& stem, std::s
 
 }  // namespace
 
-bool have_gnuplot() { return std::system("command -v gnuplot >/dev/null 2>&1") == 0; }
-
 nlohmann::json write_plots(const nlohmann::json& set, const fs::path& dir) {
   nlohmann::json out = {{"files", nlohmann::json::array()}, {"png", nlohmann::json::array()}};
   const std::string name = set["set"].get<std::string>();
@@ -131,11 +119,8 @@ nlohmann::json write_plots(const nlohmann::json& set, const fs::path& dir) {
     out["files"].push_back(stem + ".dat");
     out["files"].push_back(stem + ".gp");
     if (!gnuplot) continue;
-    const std::string cmd = "cd " + quoted_shell(dir.string()) + " && gnuplot " +
-                            quoted_shell(stem + ".gp") + " 2>" + quoted_shell(stem + ".log");
-    if (std::system(cmd.c_str()) == 0 && fs::exists(dir / (stem + ".png"))) {
+    if (render_gnuplot(dir, stem)) {
       out["png"].push_back(stem + ".png");
-      fs::remove(dir / (stem + ".log"));
     } else {
       errors.push_back(stem + ".gp failed (see " + stem + ".log)");
     }

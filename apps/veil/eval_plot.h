@@ -12,7 +12,4 @@ namespace veil::apps::eval {
 // whether gnuplot ran: {"files": [...], "png": [...], "gnuplot": "..."}.
 nlohmann::json write_plots(const nlohmann::json& set, const std::filesystem::path& dir);
 
-// True when `gnuplot` is on the PATH.
-bool have_gnuplot();
-
 }  // namespace veil::apps::eval

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "eval_plot.h"
+#include "gnuplot.h"
 
 namespace veil::apps::eval {
 
@@ -33,12 +34,6 @@ std::string tar(const nlohmann::json& row, const char* key) {
   if (!row.contains("verification")) return "-";
   const auto& t = row["verification"][key];
   return t["valid"].get<bool>() ? fixed(t["tar"]) : "n/a";
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream f(path);
-  f << text;
-  if (!f) throw std::runtime_error("cannot write " + path.string());
 }
 
 void set_section(std::ostringstream& md, const nlohmann::json& set) {

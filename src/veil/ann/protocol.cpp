@@ -312,17 +312,15 @@ std::vector<Hit> AnnKeyService::rank(const SearchPlan& plan,
   struct Candidate {
     float distance;
     std::uint64_t id;
-    std::uint32_t list, entry;
+    std::uint32_t slot;  // its vector in `vectors` (refining only)
   };
   auto worse = [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; };
   std::priority_queue<Candidate, std::vector<Candidate>, decltype(worse)> best(worse);
-  std::vector<IvfPqIndex::List> opened;  // kept for the re-rank
-  auto wipe = [](IvfPqIndex::List& list) {
-    sodium_memzero(list.codes.data(), list.codes.size());
-    if (!list.refine.empty()) {
-      sodium_memzero(list.refine.data(), list.refine.size() * sizeof(std::int16_t));
-    }
-  };
+  // The refinement vectors of the current candidates, one slot each: a
+  // candidate pushed out hands its slot to the next, so only `keep`
+  // vectors are ever held, not the opened lists.
+  const std::size_t d = params_.refine_dimension();
+  std::vector<std::int16_t> vectors(refining ? keep * d : 0);
   for (std::size_t i = 0; i < sealed.size(); ++i) {
     auto list = sealer_.open(plan.lists[i], sealed[i]);
     const float base = plan.list_terms[i];
@@ -331,19 +329,21 @@ std::vector<Hit> AnnKeyService::rank(const SearchPlan& plan,
       const std::uint8_t* code = list.codes.data() + e * m;
       float dist = base + list.norms[e];
       for (std::size_t j = 0; j < m; ++j) dist += plan.lut[j * kCodewords + code[j]];
-      const Candidate c{dist, list.ids[e], static_cast<std::uint32_t>(i),
-                        static_cast<std::uint32_t>(e)};
+      std::uint32_t slot = 0;
       if (best.size() < keep) {
-        best.push(c);
+        slot = static_cast<std::uint32_t>(best.size());
       } else if (dist < best.top().distance) {
+        slot = best.top().slot;
         best.pop();
-        best.push(c);
+      } else {
+        continue;
       }
+      best.push({dist, list.ids[e], slot});
+      if (refining) std::copy_n(list.refine.data() + e * d, d, vectors.data() + slot * d);
     }
-    if (refining) {
-      opened.push_back(std::move(list));
-    } else {
-      wipe(list);
+    sodium_memzero(list.codes.data(), list.codes.size());
+    if (!list.refine.empty()) {
+      sodium_memzero(list.refine.data(), list.refine.size() * sizeof(std::int16_t));
     }
   }
   std::vector<Candidate> top(best.size());
@@ -359,10 +359,9 @@ std::vector<Hit> AnnKeyService::rank(const SearchPlan& plan,
       sodium_memzero(q.values.data(), q.values.size() * sizeof(std::int16_t));
       throw io::FormatError("sealed query: made for another key set");
     }
-    const std::size_t d = params_.dimension;
     const double uq = params_.query_bound / kInt16, ux = params_.refine_bound / kInt16;
     for (auto& c : top) {
-      const std::int16_t* x = opened[c.list].refine.data() + std::size_t{c.entry} * d;
+      const std::int16_t* x = vectors.data() + std::size_t{c.slot} * d;
       double dist = 0;
       for (std::size_t j = 0; j < d; ++j) {
         const double xv = ux * x[j];
@@ -371,7 +370,7 @@ std::vector<Hit> AnnKeyService::rank(const SearchPlan& plan,
       c.distance = static_cast<float>(dist);
     }
     sodium_memzero(q.values.data(), q.values.size() * sizeof(std::int16_t));
-    for (auto& list : opened) wipe(list);
+    sodium_memzero(vectors.data(), vectors.size() * sizeof(std::int16_t));
     std::sort(top.begin(), top.end(),
               [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; });
     if (top.size() > k) top.resize(k);
