@@ -283,6 +283,8 @@ void add_ann_bench(CLI::App& ann, ann::Progress (*progress_bar)(bool)) {
         for (std::size_t fetch : fetches)
           for (std::size_t refine : refines) {
             if (fetch != 0 && fetch < nprobe) continue;  // not a valid pair: skipped
+            // fetch = nprobe is the plain search, already run for fetch 0.
+            if (fetch == nprobe && std::count(fetches.begin(), fetches.end(), 0)) continue;
             if (refine != 0 && refine < k) continue;
             const ann::AnnQuerier querier(params, keys.ctx, keys.sk, form);
             const std::size_t upload =

@@ -35,7 +35,7 @@ std::string plot_ann_bench(const nlohmann::json& bench, const std::filesystem::p
     points[name.str()].push_back(p.str());
   }
   std::ostringstream dat, gp;
-  gp << "set terminal pngcairo size 1000,600\nset output '" << stem << ".png'\n"
+  gp << "set terminal pngcairo noenhanced size 1000,600\nset output '" << stem << ".png'\n"
      << "set title 'recall@" << bench["k"]
      << " against queries/s: " << bench["data"].get<std::string>()
      << "'\nset xlabel 'queries per second, 2 cores (log)'\nset ylabel 'recall@" << bench["k"]
