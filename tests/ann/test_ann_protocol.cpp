@@ -10,6 +10,7 @@
 
 #include "datasets.h"
 #include "temp_dir.h"
+#include "veil/ann/bench.h"
 #include "veil/ann/protocol.h"
 #include "veil/data/vecs.h"
 #include "veil/io/errors.h"
@@ -318,6 +319,44 @@ TEST(AnnProtocol, EqualListsAreAllOneSize) {
   const auto opened = sealer.open(0, sealer.seal(0, list, list.ids.size() + 5));
   EXPECT_EQ(opened.ids.size(), list.ids.size() + 5);
   EXPECT_EQ(opened.ids.back(), kDummyId);
+}
+
+TEST(AnnBench, RecallAndExactNeighbours) {
+  const std::vector<std::int64_t> truth{1, 2, 3}, got{3, 9, 1};
+  EXPECT_DOUBLE_EQ(recall_at(truth, got, 3), 2.0 / 3);
+  EXPECT_DOUBLE_EQ(recall_at(truth, {}, 3), 0.0);
+  data::Matrix base{4, 2, {0, 0, 10, 0, 0, 10, 10, 10}};
+  data::Matrix queries{2, 2, {9, 2, 1, 8}};
+  EXPECT_EQ(exact_neighbours(base, queries, 2), (std::vector<std::int64_t>{1, 3, 2, 0}));
+}
+
+TEST(AnnBench, RunsEveryPartyAndMeasuresRecall) {
+  NEED_DATA();
+  const auto& built = small_index(*s);
+  data::Matrix queries{6, 128, {}};
+  queries.values.assign(s->base.values.begin(), s->base.values.begin() + 6 * 128);
+  const auto truth = exact_neighbours(
+      data::Matrix{kSmallN, 128, {s->base.values.begin(), s->base.values.begin() + kSmallN * 128}},
+      queries, kK);
+  BenchKeys keys_view;  // the fixture's keys, which built the index
+  keys_view.scan = s->scan;
+  keys_view.ctx = s->ctx;
+  keys_view.sk = s->sk;
+  keys_view.galois = s->galois;
+  keys_view.key_id = s->key_id;
+  const AnnBench bench(queries, truth, kK, built, keys_view);
+  const auto r = bench.run({ProbeForm::kExpanded, 2, kSmallLists, 200, 6});
+  // Every list and 200 re-ranked candidates: the base vectors themselves
+  // are found (recall of the exact top-10 within int16 rounding).
+  EXPECT_GE(r.recall_veil, 0.95);
+  EXPECT_GT(r.recall_faiss, 0.0);
+  EXPECT_GT(r.concurrent_qps, 0.0);
+  EXPECT_GT(r.p50_ms, 0.0);
+  EXPECT_LE(r.p50_ms, r.p99_ms);
+  EXPECT_GT(r.upload_bytes, 0u);
+  EXPECT_DOUBLE_EQ(r.list_bytes, double(built.files.lists.offsets[kSmallLists]));
+  EXPECT_THROW(AnnBench(queries, std::vector<std::int64_t>(5), kK, built, keys_view),
+               std::invalid_argument);
 }
 
 TEST(AnnProtocol, ListSizesArePadded) {
