@@ -321,6 +321,21 @@ std::vector<Hit> AnnKeyService::rank(const SearchPlan& plan,
   // vectors are ever held, not the opened lists.
   const std::size_t d = params_.refine_dimension();
   std::vector<std::int16_t> vectors(refining ? keep * d : 0);
+  collection::FullProbe q;
+  // Secrets are wiped on every way out, a list that does not open included.
+  struct Wipe {
+    std::vector<std::int16_t>& a;
+    std::vector<std::int16_t>& b;
+    ~Wipe() {
+      for (auto* v : {&a, &b}) sodium_memzero(v->data(), v->size() * sizeof(std::int16_t));
+    }
+  } wipe{vectors, q.values};
+  if (refining) {
+    // Opened first: a query that does not open costs no list decryption.
+    q = seal_key_->open(refine.sealed_query, param_id_, params_.dimension,
+                        static_cast<std::int32_t>(kInt16));
+    if (q.key_id != params_.key_id) throw io::FormatError("sealed query: made for another key set");
+  }
   for (std::size_t i = 0; i < sealed.size(); ++i) {
     auto list = sealer_.open(plan.lists[i], sealed[i]);
     const float base = plan.list_terms[i];
@@ -354,11 +369,6 @@ std::vector<Hit> AnnKeyService::rank(const SearchPlan& plan,
   if (refining) {
     // Exact re-rank: ||q - x||^2 - ||q||^2 = ||x||^2 - 2 <q, x> on the
     // int16 vectors, scaled back to the data's units.
-    auto q = seal_key_->open(refine.sealed_query, param_id_, params_.dimension, 32767);
-    if (q.key_id != params_.key_id) {
-      sodium_memzero(q.values.data(), q.values.size() * sizeof(std::int16_t));
-      throw io::FormatError("sealed query: made for another key set");
-    }
     const double uq = params_.query_bound / kInt16, ux = params_.refine_bound / kInt16;
     for (auto& c : top) {
       const std::int16_t* x = vectors.data() + std::size_t{c.slot} * d;
@@ -369,8 +379,6 @@ std::vector<Hit> AnnKeyService::rank(const SearchPlan& plan,
       }
       c.distance = static_cast<float>(dist);
     }
-    sodium_memzero(q.values.data(), q.values.size() * sizeof(std::int16_t));
-    sodium_memzero(vectors.data(), vectors.size() * sizeof(std::int16_t));
     std::sort(top.begin(), top.end(),
               [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; });
     if (top.size() > k) top.resize(k);
