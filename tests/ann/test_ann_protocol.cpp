@@ -69,6 +69,17 @@ std::span<const float> query(const Fixture& s, std::size_t i) {
   return {s.queries.row(i), s.queries.cols};
 }
 
+// The server, key service and querier of one index, under the fixture's keys.
+struct Parties {
+  AnnServer server;
+  AnnKeyService ks;
+  AnnQuerier querier;
+  Parties(const Fixture& f, IndexFiles files)
+      : server(std::move(files), f.ctx, f.galois, 2),
+        ks(server.params(), f.ctx, f.sk, f.galois, server.key_service_slot()),
+        querier(server.params(), f.ctx, f.sk) {}
+};
+
 std::vector<Hit> search_one(const AnnServer& server, const AnnKeyService& ks,
                             const AnnQuerier& querier, std::span<const float> q) {
   auto probe = querier.encrypt(q);
@@ -82,9 +93,8 @@ std::vector<Hit> search_one(const AnnServer& server, const AnnKeyService& ks,
 TEST(AnnProtocol, EncryptedSearchMatchesPlaintextIvfPq) {
   NEED_DATA();
   const auto& files = s->built->files;
-  AnnServer server(files, s->ctx, s->galois, 2);
-  AnnKeyService ks(files.params, s->ctx, s->sk, s->galois, server.key_service_slot());
-  AnnQuerier querier(files.params, s->ctx, s->sk);
+  Parties parties(*s, files);
+  auto& [server, ks, querier] = parties;
   const auto plain = s->built->plain.search(s->queries.values, kK, kNprobe);
   std::size_t agree = 0, found = 0, found_plain = 0;
   for (std::size_t i = 0; i < s->queries.rows; ++i) {
@@ -119,9 +129,8 @@ TEST(AnnProtocol, FilesRoundTripAndRefuseDamage) {
   write_index(dir, s->built->files);
   EXPECT_THROW(write_index(dir, s->built->files), std::system_error);
   auto loaded = read_index(dir);
-  AnnServer server(std::move(loaded), s->ctx, s->galois, 2);
-  AnnKeyService ks(server.params(), s->ctx, s->sk, s->galois, server.key_service_slot());
-  AnnQuerier querier(server.params(), s->ctx, s->sk);
+  Parties parties(*s, std::move(loaded));
+  auto& [server, ks, querier] = parties;
   const auto hits = search_one(server, ks, querier, query(*s, 3));
   EXPECT_EQ(hits.front().id, 3u);  // queries are base vectors 0-99
 
@@ -139,9 +148,8 @@ TEST(AnnProtocol, FilesRoundTripAndRefuseDamage) {
 TEST(AnnProtocol, BadInputIsRefused) {
   NEED_DATA();
   const auto& files = s->built->files;
-  AnnServer server(files, s->ctx, s->galois, 2);
-  AnnKeyService ks(files.params, s->ctx, s->sk, s->galois, server.key_service_slot());
-  AnnQuerier querier(files.params, s->ctx, s->sk);
+  Parties parties(*s, files);
+  auto& [server, ks, querier] = parties;
   std::vector<float> q(query(*s, 0).begin(), query(*s, 0).end());
   EXPECT_THROW(querier.encrypt(std::span<const float>(q).first(100)), search::InputError);
   auto big = q;
@@ -182,9 +190,8 @@ TEST(AnnProtocol, BadInputIsRefused) {
 TEST(AnnProtocol, FixedFetchHidesWhichListsAreNearest) {
   NEED_DATA();
   const auto& files = s->built->files;
-  AnnServer server(files, s->ctx, s->galois, 2);
-  AnnKeyService ks(files.params, s->ctx, s->sk, s->galois, server.key_service_slot());
-  AnnQuerier querier(files.params, s->ctx, s->sk);
+  Parties parties(*s, files);
+  auto& [server, ks, querier] = parties;
   auto probe = querier.encrypt(query(*s, 7));
   auto tables = server.tables(probe);
   auto key = ks.prepare(probe);
@@ -234,9 +241,8 @@ const BuiltIndex& small_index(Fixture& s) {
 TEST(AnnProtocol, RefinementReRanksExactly) {
   NEED_DATA();
   const auto& built = small_index(*s);
-  AnnServer server(built.files, s->ctx, s->galois, 2);
-  AnnKeyService ks(server.params(), s->ctx, s->sk, s->galois, server.key_service_slot());
-  AnnQuerier querier(server.params(), s->ctx, s->sk);
+  Parties parties(*s, built.files);
+  auto& [server, ks, querier] = parties;
   // Every list fetched and every entry re-ranked: the exact top-k of the
   // 4000 vectors (int16 rounding may swap a near-tie).
   std::size_t agree = 0;
@@ -280,15 +286,12 @@ TEST(AnnProtocol, RefinementReRanksExactly) {
   EXPECT_THROW(ks.rank(plan, lists, kK, {100, stranger.seal_query(q)}), io::FormatError);
   EXPECT_THROW(stranger.seal_query(std::span<const float>(q).first(64)), search::InputError);
 
-  const auto& plain_files = s->built->files;
-  AnnServer plain_server(plain_files, s->ctx, s->galois, 2);
-  AnnKeyService plain_ks(plain_files.params, s->ctx, s->sk, s->galois,
-                         plain_server.key_service_slot());
-  AnnQuerier plain_querier(plain_files.params, s->ctx, s->sk);
-  auto p2 = plain_querier.encrypt(q);
-  auto plan2 = plain_ks.plan(plain_server.tables(p2), plain_ks.prepare(p2), 4);
+  // The fixture's index was built without refinement vectors.
+  Parties plain(*s, s->built->files);
+  auto p2 = plain.querier.encrypt(q);
+  auto plan2 = plain.ks.plan(plain.server.tables(p2), plain.ks.prepare(p2), 4);
   EXPECT_THROW(
-      plain_ks.rank(plan2, plain_server.lists(plan2.lists), kK, {100, plain_querier.seal_query(q)}),
+      plain.ks.rank(plan2, plain.server.lists(plan2.lists), kK, {100, plain.querier.seal_query(q)}),
       search::InputError);
 }
 
@@ -305,9 +308,8 @@ TEST(AnnProtocol, EqualListsAreAllOneSize) {
   EXPECT_EQ(built.report.largest_list, largest);
   EXPECT_EQ(built.report.padded_entries, kSmallLists * padded_list_size(largest));
   // The padding is dummies: a search still finds a base vector first.
-  AnnServer server(built.files, s->ctx, s->galois, 2);
-  AnnKeyService ks(server.params(), s->ctx, s->sk, s->galois, server.key_service_slot());
-  AnnQuerier querier(server.params(), s->ctx, s->sk);
+  Parties parties(*s, built.files);
+  auto& [server, ks, querier] = parties;
   const auto hits = search_one(server, ks, querier, {s->base.row(42), 128});
   EXPECT_EQ(hits.front().id, 42u);
 
