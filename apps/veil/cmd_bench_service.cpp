@@ -37,12 +37,7 @@ struct Args {
   std::size_t k = 10, threads = 0;
 };
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t i = std::min(v.size() - 1, static_cast<std::size_t>(p * v.size()));
-  return v[i];
-}
+using io::percentile;
 
 nlohmann::json bench_local(const Args& a, const data::Embeddings& probes) {
   const collection::KeyDir keys =

@@ -22,16 +22,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using io::ms_since;
-
-double s_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * v.size()))];
-}
+using io::percentile;
+using io::s_since;
 
 }  // namespace
 

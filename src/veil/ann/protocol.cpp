@@ -8,6 +8,7 @@
 #include <queue>
 #include <string>
 
+#include "veil/io/elapsed.h"
 #include "veil/io/errors.h"
 #include "veil/rlwe/params.h"
 #include "veil/search/enroll.h"
@@ -16,10 +17,6 @@
 namespace veil::ann {
 
 namespace {
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 double max_row_norm(std::span<const float> v, std::size_t d) {
   double m = 0;
   for (std::size_t i = 0; i < v.size() / d; ++i) {
@@ -79,7 +76,7 @@ BuiltIndex build_index(std::span<const float> data, std::size_t d, const BuildOp
   BuildReport report;
   const TableLayout layout = make_table_layout(4096, d, o.groups);  // checks groups first
   IvfPqIndex plain = IvfPqIndex::build(data, d, o.ivf, progress);
-  report.train_add_s = seconds_since(t0);
+  report.train_add_s = io::s_since(t0);
 
   AnnParams p;
   randombytes_buf(p.index_id.data(), p.index_id.size());
@@ -110,7 +107,7 @@ BuiltIndex build_index(std::span<const float> data, std::size_t d, const BuildOp
   IndexFiles files;
   files.tables =
       TableEncryptor(p.scan, layout, keys.ctx, *keys.sk).encrypt(rows, search::default_threads());
-  report.tables_s = seconds_since(t0);
+  report.tables_s = io::s_since(t0);
   report.table_blocks = files.tables.size();
   report.table_bytes = files.tables.size() * p.scan.block_bytes();
 
@@ -155,7 +152,7 @@ BuiltIndex build_index(std::span<const float> data, std::size_t d, const BuildOp
   append(p.nlist, norms, 0);
   report.padded_entries -= padded_list_size(p.nlist);
   if (progress) progress("seal", 1);
-  report.seal_s = seconds_since(t0);
+  report.seal_s = io::s_since(t0);
   report.list_bytes = files.lists.bytes.size();
   files.params = p;
   files.params.validate();
