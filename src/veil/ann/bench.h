@@ -56,7 +56,9 @@ struct BenchResult {
 
 class AnnBench {
  public:
-  // `truth`: queries x k ids. The index must have been built under `keys`.
+  // `truth`: queries x k ids (std::invalid_argument if fewer). The index
+  // must have been built under `keys`. `queries`, `index` and `keys` are
+  // kept by reference and must outlive the bench.
   AnnBench(const data::Matrix& queries, std::vector<std::int64_t> truth, std::size_t k,
            const BuiltIndex& index, const BenchKeys& keys);
   BenchResult run(const BenchRun& r) const;
